@@ -1,0 +1,49 @@
+# camdot: `make run` and `make test` are all a fresh clone needs (both run `make setup`).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MPY := $(VENV)/bin/micropython
+DEPS := .deps
+# The unix port sees lib/ (the framework, as on the board's /lib) and the staged dependencies.
+# `.frozen` holds the port's frozen asyncio; MICROPYPATH replaces sys.path, so keep it.
+export MICROPYPATH := lib:$(DEPS):.frozen
+HTTP_PORT ?= 8080
+CONFIG ?=
+SMALL_HEAP ?= 256K
+
+.PHONY: setup run test test-py test-mpy test-mpy-small bench clean
+
+# ---- set-up (idempotent: stamps make a second run a no-op) ----
+$(VENV)/.stamp: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# microdot is installed in .venv by pip; the unix port (and deploy) read it from .deps/.
+$(DEPS)/.stamp: $(VENV)/.stamp tools/stage_deps.py
+	$(PY) tools/stage_deps.py $(DEPS)
+	touch $@
+
+setup: $(VENV)/.stamp $(DEPS)/.stamp
+
+# ---- the device app on the unix port ----
+run: setup
+	CAMDOT_CONFIG=$(CONFIG) HTTP_PORT=$(HTTP_PORT) $(MPY) main.py
+
+# ---- tests: pytest on CPython, then the portable suite on the unix port (normal and small heap) ----
+test: setup test-py test-mpy test-mpy-small
+
+test-py: setup
+	$(PY) -m pytest -q tests
+
+test-mpy: setup
+	$(MPY) tools/mprun.py tests/portable
+
+test-mpy-small: setup
+	$(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
+
+# ---- benchmarks: measured side by side, never asserted in tests ----
+bench: setup
+
+clean:
+	rm -rf $(DEPS) build reports .pytest_cache

@@ -1,0 +1,79 @@
+"""Device configuration: one JSON file, merged over defaults, never fatal.
+
+    from camdot import config
+    cfg = config.load('/config.json')      # a dict; defaults when missing or malformed
+
+On the board the file is `/config.json`; on the unix port `main.py` reads the file named by the
+`CAMDOT_CONFIG` environment variable. A missing file is normal (defaults); an unreadable or malformed
+one, or a value of the wrong type, is reported on the console and replaced by its default.
+"""
+import json
+
+BOARD_PATH = '/config.json'
+
+DEFAULTS = {
+    'hostname': 'camdot',
+    'wifi': {'ssid': '', 'password': ''},
+    'http_port': 80,
+    'token': '',
+    'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12},
+    'max_clients': 4,
+    'allowed_origins': [],
+    'settings_file': 'settings.json',
+}
+
+
+def _warn(msg):
+    print('camdot config:', msg)
+
+
+def _same_type(default, value):
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def merge(defaults, given, where=''):
+    """Return defaults updated from `given`, keeping defaults where a value has the wrong type.
+
+    Unknown keys are kept as they are, so later features can read their own settings.
+    """
+    out = {}
+    for key, default in defaults.items():
+        out[key] = dict(default) if isinstance(default, dict) else default
+    for key, value in given.items():
+        if key not in defaults:
+            out[key] = value
+            continue
+        default = defaults[key]
+        if isinstance(default, dict) and isinstance(value, dict):
+            out[key] = merge(default, value, where + key + '.')
+        elif _same_type(default, value):
+            out[key] = value
+        else:
+            _warn('%s%s: expected %s, got %r; using default %r' % (
+                where, key, type(default).__name__, value, default))
+    return out
+
+
+def load(path=None, defaults=DEFAULTS):
+    """Load the config at `path` (None: defaults only). Never raises."""
+    if not path:
+        return merge(defaults, {})
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        _warn('no file at %s; using defaults' % path)
+        return merge(defaults, {})
+    try:
+        given = json.loads(text)
+    except ValueError as exc:
+        _warn('%s is not valid JSON (%s); using defaults' % (path, exc))
+        return merge(defaults, {})
+    if not isinstance(given, dict):
+        _warn('%s must hold a JSON object; using defaults' % path)
+        return merge(defaults, {})
+    return merge(defaults, given)

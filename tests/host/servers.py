@@ -1,0 +1,77 @@
+"""Start project processes (the unix-port app, tools/*.py servers) for host tests.
+
+    with Server([MPY, 'main.py'], env={'HTTP_PORT': str(port)}, port=port) as srv:
+        urllib.request.urlopen(srv.url + '/')
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MPY = os.path.join(ROOT, '.venv', 'bin', 'micropython')
+PY = sys.executable
+MICROPYPATH = 'lib:.deps:.frozen'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=15.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError('server exited with %s before listening' % proc.returncode)
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError('nothing listening on port %d after %.0f s' % (port, timeout))
+
+
+class Server:
+    """A child process that serves on `port`; stopped with SIGINT (as Ctrl-C), then killed."""
+
+    def __init__(self, argv, port, env=None, cwd=ROOT, timeout=15.0):
+        self.argv = argv
+        self.port = port
+        self.url = 'http://127.0.0.1:%d' % port
+        self.env = dict(os.environ, MICROPYPATH=MICROPYPATH)
+        self.env.update(env or {})
+        self.cwd = cwd
+        self.timeout = timeout
+        self.proc = None
+        self.output = ''
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for_port(self.port, self.timeout, self.proc)
+        except Exception:
+            self.stop()
+            raise RuntimeError('%s\n--- output ---\n%s' % (' '.join(self.argv), self.output))
+        return self
+
+    def stop(self, timeout=5.0):
+        """Ctrl-C the process; return its exit code (killed if it does not stop in time)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        self.output += out or ''
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,61 @@
+"""The portable runner itself: counts, tracebacks, async tests, and non-zero exits."""
+import subprocess
+
+from servers import MPY, MICROPYPATH, ROOT
+
+PASSING = '''
+def test_plain():
+    assert 1 + 1 == 2
+
+async def test_async():
+    import asyncio
+    await asyncio.sleep(0)
+
+def helper_not_a_test():
+    raise AssertionError
+'''
+
+FAILING = '''
+def test_fails():
+    assert 1 == 2, 'one is not two'
+
+async def test_async_fails():
+    raise ValueError('async boom')
+'''
+
+
+def run(folder):
+    env = {'MICROPYPATH': MICROPYPATH, 'PATH': '/usr/bin:/bin'}
+    res = subprocess.run([MPY, 'tools/mprun.py', str(folder)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    return res.returncode, res.stdout + res.stderr
+
+
+def test_counts_sync_and_async_tests(tmp_path):
+    (tmp_path / 'test_ok.py').write_text(PASSING)
+    code, out = run(tmp_path)
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == 'micropython: 2 passed, 0 failed'
+
+
+def test_failures_show_tracebacks_and_exit_non_zero(tmp_path):
+    (tmp_path / 'test_ok.py').write_text(PASSING)
+    (tmp_path / 'test_bad.py').write_text(FAILING)
+    code, out = run(tmp_path)
+    assert code == 1
+    assert 'one is not two' in out and 'async boom' in out
+    assert 'Traceback' in out
+    assert out.strip().splitlines()[-1] == 'micropython: 2 passed, 2 failed'
+
+
+def test_no_tests_is_a_failure(tmp_path):
+    code, out = run(tmp_path)
+    assert code == 1
+    assert 'micropython: 0 passed, 0 failed' in out
+
+
+def test_import_error_counts_as_failure(tmp_path):
+    (tmp_path / 'test_broken.py').write_text('import no_such_module_here\n')
+    code, out = run(tmp_path)
+    assert code == 1
+    assert 'no_such_module_here' in out

@@ -1,0 +1,62 @@
+"""Config loading: defaults, merging, and never failing on a bad file (portable)."""
+from camdot import config
+from harness import tmp_path, remove
+
+
+def write(name, text):
+    path = tmp_path(name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def test_no_path_gives_defaults():
+    cfg = config.load(None)
+    assert cfg == config.DEFAULTS
+    assert cfg is not config.DEFAULTS
+    cfg['camera']['fps'] = 1
+    assert config.DEFAULTS['camera']['fps'] == 20
+
+
+def test_missing_file_gives_defaults():
+    cfg = config.load(tmp_path('does-not-exist.json'))
+    assert cfg['hostname'] == 'camdot'
+
+
+def test_values_override_defaults_and_nested_dicts_merge():
+    path = write('cfg-ok.json', '{"hostname": "porch", "camera": {"fps": 10}, "extra": [1]}')
+    try:
+        cfg = config.load(path)
+    finally:
+        remove(path)
+    assert cfg['hostname'] == 'porch'
+    assert cfg['camera']['fps'] == 10
+    assert cfg['camera']['framesize'] == 'QVGA'
+    assert cfg['extra'] == [1]
+
+
+def test_malformed_json_falls_back_to_defaults():
+    for text in ('{"hostname": ', '', 'null', '[1, 2]', '\x00\xff'):
+        path = write('cfg-bad.json', text)
+        try:
+            cfg = config.load(path)
+        finally:
+            remove(path)
+        assert cfg == config.DEFAULTS, text
+
+
+def test_wrong_types_keep_the_default():
+    path = write('cfg-types.json', '{"max_clients": "many", "camera": {"fps": true}, "token": 5}')
+    try:
+        cfg = config.load(path)
+    finally:
+        remove(path)
+    assert cfg['max_clients'] == 4
+    assert cfg['camera']['fps'] == 20
+    assert cfg['token'] == ''
+
+
+def test_example_config_is_valid():
+    cfg = config.load('config.example.json')
+    assert cfg['wifi']['ssid'] == 'your-network'
+    assert cfg['max_clients'] == 4
