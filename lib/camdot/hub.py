@@ -1,0 +1,323 @@
+"""In-device publish/subscribe with MQTT topic filters and bounded delivery per subscriber.
+
+    hub = Hub()
+    sub = hub.subscribe('camera/frame', policy='latest')   # keep only the newest item
+    hub.publish('camera/frame', jpeg)                      # sync, never blocks, never copies
+    topic, payload = await sub.get()
+
+One event loop, no locks (not thread-safe by design). The hub never validates, copies or encodes
+payloads: subscribers get the very object that was published.
+"""
+import asyncio
+
+from camdot.compat import print_exception
+
+
+class TopicError(ValueError):
+    """An invalid topic filter or topic name."""
+
+
+class SubscriptionClosed(Exception):
+    """Raised by `Subscription.get()` once the subscription is closed."""
+
+
+def split_filter(pattern):
+    """Validate an MQTT topic filter; return its levels as a list, or None if it has no wildcard."""
+    if not isinstance(pattern, str) or not pattern:
+        raise TopicError('topic filter must be a non-empty string')
+    if '+' not in pattern and '#' not in pattern:
+        if '\x00' in pattern:
+            raise TopicError('topic filter must not contain NUL')
+        return None
+    levels = pattern.split('/')
+    last = len(levels) - 1
+    for i, level in enumerate(levels):
+        if level == '#':
+            if i != last:
+                raise TopicError("'#' must be the last level of a filter: %r" % pattern)
+        elif level != '+' and ('+' in level or '#' in level):
+            raise TopicError("a wildcard must fill a whole level: %r" % pattern)
+    return levels
+
+
+def check_topic(topic):
+    """Raise TopicError unless `topic` is a valid topic name to publish on (no wildcards)."""
+    if not isinstance(topic, str) or not topic:
+        raise TopicError('topic must be a non-empty string')
+    if '+' in topic or '#' in topic:
+        raise TopicError("a published topic must not contain '+' or '#': %r" % topic)
+    if '\x00' in topic:
+        raise TopicError('topic must not contain NUL')
+
+
+def _match(levels, names):
+    # `levels`: a split wildcard filter; `names`: a split topic.
+    if names[0][:1] == '$' and (levels[0] == '+' or levels[0] == '#'):
+        return False  # MQTT: filters starting with a wildcard never match $-topics ($SYS/...)
+    n = len(names)
+    i = 0
+    for level in levels:
+        if level == '#':
+            return True  # also matches the parent: 'a/#' matches 'a'
+        if i >= n or (level != '+' and level != names[i]):
+            return False
+        i += 1
+    return i == n
+
+
+def topic_matches(pattern, topic):
+    """True if the topic filter `pattern` matches `topic` (both validated)."""
+    levels = split_filter(pattern)
+    check_topic(topic)
+    if levels is None:
+        return pattern == topic
+    return _match(levels, topic.split('/'))
+
+
+class Subscription:
+    """A bounded mailbox of (topic, payload) pairs, usually made by `Hub.subscribe()`.
+
+        async for topic, payload in sub: ...
+
+    When full, the oldest item is dropped and counted in `dropped` (`latest` is a mailbox of 1).
+    A subscription made without a hub (`Subscription()`) is a plain producer/consumer queue:
+    `sub.put(topic, payload)`.
+    """
+
+    def __init__(self, pattern=None, policy=None, maxlen=None, callback=None, hub=None,
+                 default_maxlen=8):
+        if policy == 'latest':
+            if maxlen not in (None, 1):
+                raise ValueError("policy 'latest' keeps one item; maxlen must be 1 or None")
+            maxlen = 1
+        elif policy in (None, 'fifo'):
+            policy = 'fifo'
+            if maxlen is None:
+                maxlen = default_maxlen
+            if not isinstance(maxlen, int) or maxlen < 1:
+                raise ValueError('maxlen must be an int >= 1')
+        else:
+            raise ValueError("policy must be 'latest' or 'fifo': %r" % (policy,))
+        self.pattern = pattern
+        self.policy = policy
+        self.maxlen = maxlen
+        self.callback = callback
+        self.hub = hub
+        self.dropped = 0
+        self.closed = False
+        self._levels = None
+        self._topics = [None] * maxlen  # ring buffer, allocated once
+        self._payloads = [None] * maxlen
+        self._head = 0
+        self._count = 0
+        self._event = None  # made on the first get() that has to wait
+        self._task = None  # worker of a coroutine callback
+
+    def __repr__(self):
+        return '<Subscription %r %s/%d dropped=%d%s>' % (
+            self.pattern, self.policy, self.maxlen, self.dropped, ' closed' if self.closed else '')
+
+    @property
+    def pending(self):
+        """How many items wait to be read."""
+        return self._count
+
+    def put(self, topic, payload):
+        """Deliver one item (what `Hub.publish` calls); never blocks. Drops the oldest when full."""
+        if self.closed:
+            return
+        cb = self.callback
+        if cb is not None and self._task is None:
+            try:
+                result = cb(topic, payload)
+            except Exception as exc:
+                self._report(exc)
+                return
+            if result is not None and hasattr(result, 'send'):
+                # A coroutine callback: from now on items queue here and one task awaits them in order.
+                self._task = asyncio.create_task(self._work(result))
+            return
+        n = self.maxlen
+        i = self._head
+        if self._count == n:
+            self._head = i + 1 if i + 1 < n else 0
+            self.dropped += 1
+        else:
+            i += self._count
+            if i >= n:
+                i -= n
+            self._count += 1
+        self._topics[i] = topic
+        self._payloads[i] = payload
+        if self._event is not None:
+            self._event.set()
+
+    def get_nowait(self):
+        """The oldest (topic, payload), or None when empty; SubscriptionClosed once closed."""
+        if self._count:
+            i = self._head
+            item = (self._topics[i], self._payloads[i])
+            self._topics[i] = self._payloads[i] = None  # don't keep a big payload alive
+            self._head = i + 1 if i + 1 < self.maxlen else 0
+            self._count -= 1
+            return item
+        if self.closed:
+            raise SubscriptionClosed(self.pattern)
+        return None
+
+    async def get(self):
+        """Wait for the next (topic, payload); raises SubscriptionClosed once closed."""
+        while True:
+            item = self.get_nowait()
+            if item is not None:
+                return item
+            ev = self._event
+            if ev is None:
+                ev = self._event = asyncio.Event()
+            ev.clear()
+            await ev.wait()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.get()
+        except SubscriptionClosed:
+            raise StopAsyncIteration
+
+    def close(self):
+        """Stop delivery, discard pending items, wake a waiting get(). Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.hub is not None:
+            self.hub._remove(self)
+        for i in range(self.maxlen):
+            self._topics[i] = self._payloads[i] = None
+        self._count = 0
+        if self._event is not None:
+            self._event.set()
+        task = self._task
+        self._task = None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    async def _work(self, first):
+        # The one task of a coroutine callback: awaits each call in turn, so a slow callback
+        # costs one task and at most `maxlen` queued items, never a task per publish.
+        try:
+            await first
+        except Exception as exc:
+            self._report(exc)
+        first = None
+        cb = self.callback
+        while True:
+            try:
+                topic, payload = await self.get()
+            except SubscriptionClosed:
+                return
+            try:
+                await cb(topic, payload)
+            except Exception as exc:
+                self._report(exc)
+
+    def _report(self, exc):
+        if self.hub is not None:
+            self.hub.on_error(self, exc)
+        else:
+            print_exception(exc)
+
+
+class Hub:
+    """A topic broker for one event loop.
+
+        sub = hub.subscribe('thing/+/event/#', maxlen=8)
+        n = hub.publish('thing/cam/event/motion', {'level': 3})
+    """
+    #: Default FIFO length of a subscription made without `policy`/`maxlen`.
+    default_maxlen = 8
+    #: Topics whose matching subscribers are remembered (cleared on any (un)subscribe).
+    cache_size = 32
+
+    def __init__(self):
+        self._subs = []
+        self._cache = {}
+
+    def subscribe(self, pattern, policy=None, maxlen=None, callback=None):
+        """Subscribe to a topic filter.
+
+        policy='latest': keep only the newest item; otherwise a FIFO of `maxlen` (default 8) that
+        drops the oldest. callback=fn: fn(topic, payload) is called inside publish(); if fn is a
+        coroutine function, one task per subscription awaits the calls in order and items wait in
+        the bounded mailbox meanwhile (drops counted in `dropped`).
+        """
+        levels = split_filter(pattern)
+        sub = Subscription(pattern, policy, maxlen, callback, self, self.default_maxlen)
+        sub._levels = levels
+        self._subs.append(sub)
+        self._cache.clear()
+        return sub
+
+    def unsubscribe(self, sub):
+        """Same as sub.close()."""
+        sub.close()
+
+    def _remove(self, sub):
+        try:
+            self._subs.remove(sub)
+        except ValueError:
+            pass
+        self._cache.clear()
+
+    def subscriptions(self):
+        """A list of the live subscriptions."""
+        return list(self._subs)
+
+    def _lookup(self, topic):
+        subs = self._cache.get(topic)
+        if subs is None:
+            check_topic(topic)
+            names = None
+            found = []
+            for sub in self._subs:
+                levels = sub._levels
+                if levels is None:
+                    if sub.pattern == topic:
+                        found.append(sub)
+                else:
+                    if names is None:
+                        names = topic.split('/')
+                    if _match(levels, names):
+                        found.append(sub)
+            subs = tuple(found)
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()
+            self._cache[topic] = subs
+        return subs
+
+    def publish(self, topic, payload):
+        """Deliver payload to every matching subscription; return how many. Never blocks."""
+        subs = self._lookup(topic)
+        for sub in subs:
+            sub.put(topic, payload)
+        return len(subs)
+
+    def has_subscribers(self, topic):
+        """True if publishing on `topic` would reach someone."""
+        return len(self._lookup(topic)) > 0
+
+    def close(self):
+        """Close every subscription."""
+        for sub in list(self._subs):
+            sub.close()
+
+    def on_error(self, sub, exc):
+        """Called with an exception raised by a callback; prints it. Replace to log elsewhere."""
+        print_exception(exc)
