@@ -45,7 +45,7 @@ def check_topic(topic):
     if not isinstance(topic, str) or not topic:
         raise TopicError('topic must be a non-empty string')
     if '+' in topic or '#' in topic:
-        raise TopicError("a published topic must not contain '+' or '#': %r" % topic)
+        raise TopicError("a published topic must not contain the wildcards '+' or '#': %r" % topic)
     if '\x00' in topic:
         raise TopicError('topic must not contain NUL')
 
@@ -106,12 +106,19 @@ class Subscription:
         self.dropped = 0
         self.closed = False
         self._levels = None
-        self._topics = [None] * maxlen  # ring buffer, allocated once
-        self._payloads = [None] * maxlen
+        # The ring buffer, allocated once (a callback subscription needs it only if fn is a coroutine).
+        self._topics = self._payloads = None
+        if callback is None:
+            self._alloc()
         self._head = 0
         self._count = 0
         self._event = None  # made on the first get() that has to wait
         self._task = None  # worker of a coroutine callback
+        self._ending = False
+
+    def _alloc(self):
+        self._topics = [None] * self.maxlen
+        self._payloads = [None] * self.maxlen
 
     def __repr__(self):
         return '<Subscription %r %s/%d dropped=%d%s>' % (
@@ -124,7 +131,7 @@ class Subscription:
 
     def put(self, topic, payload):
         """Deliver one item (what `Hub.publish` calls); never blocks. Drops the oldest when full."""
-        if self.closed:
+        if self.closed or self._ending:
             return
         cb = self.callback
         if cb is not None and self._task is None:
@@ -135,6 +142,7 @@ class Subscription:
                 return
             if result is not None and hasattr(result, 'send'):
                 # A coroutine callback: from now on items queue here and one task awaits them in order.
+                self._alloc()
                 self._task = asyncio.create_task(self._work(result))
             return
         n = self.maxlen
@@ -161,7 +169,8 @@ class Subscription:
             self._head = i + 1 if i + 1 < self.maxlen else 0
             self._count -= 1
             return item
-        if self.closed:
+        if self.closed or self._ending:
+            self.close()
             raise SubscriptionClosed(self.pattern)
         return None
 
@@ -186,6 +195,14 @@ class Subscription:
         except SubscriptionClosed:
             raise StopAsyncIteration
 
+    def end(self):
+        """No more items will come: get() returns what is pending, then the subscription closes."""
+        self._ending = True
+        if self._count == 0:
+            self.close()
+        elif self._event is not None:
+            self._event.set()
+
     def close(self):
         """Stop delivery, discard pending items, wake a waiting get(). Idempotent."""
         if self.closed:
@@ -193,9 +210,10 @@ class Subscription:
         self.closed = True
         if self.hub is not None:
             self.hub._remove(self)
-        for i in range(self.maxlen):
-            self._topics[i] = self._payloads[i] = None
-        self._count = 0
+        if self._count:
+            for i in range(self.maxlen):
+                self._topics[i] = self._payloads[i] = None
+            self._count = 0
         if self._event is not None:
             self._event.set()
         task = self._task
@@ -247,6 +265,7 @@ class Hub:
     cache_size = 32
 
     def __init__(self):
+        self.seq = 0  # number of publish() calls: lets a callback tell one publish from the next
         self._subs = []
         self._cache = {}
 
@@ -305,6 +324,7 @@ class Hub:
     def publish(self, topic, payload):
         """Deliver payload to every matching subscription; return how many. Never blocks."""
         subs = self._lookup(topic)
+        self.seq += 1
         for sub in subs:
             sub.put(topic, payload)
         return len(subs)

@@ -258,3 +258,19 @@ async def test_many_waiters_each_get_their_own_items():
     for t in tasks:
         await asyncio.wait_for(t, 1)
     assert results == [('t', 'x')] * 5
+
+
+async def test_end_delivers_pending_items_then_closes():
+    sub = Subscription(maxlen=4)
+    sub.put('t', 1)
+    sub.put('t', 2)
+    sub.end()
+    sub.put('t', 3)  # ignored: nothing comes after the end
+    assert not sub.closed
+    got = []
+    async for _, p in sub:
+        got.append(p)
+    assert got == [1, 2] and sub.closed
+    empty = Subscription()
+    empty.end()
+    assert empty.closed

@@ -1,0 +1,331 @@
+"""The hub on WebSockets: pipe a subscription into a socket, read a socket as a subscription, and a
+connection manager with a JSON topic protocol.
+
+    await pipe(hub.subscribe('camera/frame', policy='latest'), ws)   # a whole camera route
+
+    ps = PubSub(hub)
+    @app.route('/ws')
+    @with_websocket
+    async def topics(request, ws):
+        await ps.serve(ws)
+
+Client protocol (text messages, JSON): {"type": "subscribe"|"unsubscribe", "topic": FILTER},
+{"type": "publish", "topic": TOPIC, "data": ANY}; the server sends {"type": "message", "topic": T,
+"data": ANY} and {"type": "error", "error": "..."} (the connection stays open). A bytes-like payload
+goes out as {"type": "message", "topic": T, "binary": true} followed by one binary message.
+"""
+import asyncio
+import json
+
+from camdot.compat import print_exception
+from camdot.hub import Subscription, SubscriptionClosed, TopicError, check_topic, split_filter
+
+try:
+    from camdot.websocket import WebSocketError
+except ImportError:  # until camdot.websocket lands
+    from microdot.websocket import WebSocketError
+
+BUFFERS = (bytes, bytearray, memoryview)
+# How a socket says it is gone: these end a loop quietly; anything else goes to on_error.
+CLOSED = (WebSocketError, OSError, EOFError, SubscriptionClosed)
+
+
+def _encode(payload):
+    # str and buffers go out as they are (text / binary, never copied here); the rest as JSON.
+    if isinstance(payload, str) or isinstance(payload, BUFFERS):
+        return payload
+    return json.dumps(payload)
+
+
+async def _send(ws, data):
+    if isinstance(data, (list, tuple)):  # several buffers, one binary message, no join
+        await ws.send_parts(2, data)
+    else:
+        await ws.send(data)
+
+
+async def _call(fn, *args):
+    # A hook may be a plain function or a coroutine function.
+    result = fn(*args)
+    if result is not None and hasattr(result, 'send'):
+        await result
+
+
+async def _finish(error, on_close, on_error):
+    if error is not None:
+        if on_error is None:
+            print_exception(error)
+        else:
+            await _call(on_error, error)
+    if on_close is not None:
+        await _call(on_close)
+
+
+async def _read(ws, on_message, sub, state):
+    # Reads the socket so a peer's close (and pings) are seen while we only send; ends the pipe.
+    try:
+        while True:
+            msg = await ws.receive()
+            if on_message is not None:
+                await _call(on_message, msg)
+    except CLOSED:
+        pass
+    except Exception as exc:
+        state[0] = exc
+    sub.close()
+
+
+async def pipe(sub, ws, encode=None, on_message=None, on_close=None, on_error=None):
+    """Send a subscription's items to a WebSocket until either one closes; never raises for that.
+
+        await pipe(hub.subscribe('camera/frame', policy='latest'), ws)
+
+    Each item is sent as encode(topic, payload) (default: str -> text, bytes-like -> binary, else
+    JSON; a list of buffers -> one binary message via ws.send_parts). The socket is read meanwhile:
+    incoming messages go to on_message(msg), or are discarded. At the end the subscription is
+    closed, on_error(exc) gets an unexpected exception (printed if no hook), then on_close() runs.
+    """
+    state = [None]
+    reader = asyncio.create_task(_read(ws, on_message, sub, state))
+    try:
+        while True:
+            topic, payload = await sub.get()
+            await _send(ws, _encode(payload) if encode is None else encode(topic, payload))
+    except CLOSED:
+        pass
+    except Exception as exc:
+        state[0] = exc
+    finally:
+        sub.close()
+        reader.cancel()
+    await _finish(state[0], on_close, on_error)
+
+
+def messages(ws, maxlen=8, policy=None, topic=None, on_close=None, on_error=None):
+    """The socket's incoming messages as a subscription of (topic, message) pairs.
+
+        async for _, msg in messages(ws): ...
+
+    A task reads the socket into a bounded mailbox (drops the oldest when the app falls behind,
+    counted in .dropped). When the socket closes, on_close() runs and `async for` ends after the
+    messages already received; closing the subscription stops the reading.
+    """
+    sub = Subscription(topic, policy, maxlen)
+
+    async def reader():
+        error = None
+        try:
+            while True:
+                sub.put(topic, await ws.receive())
+        except CLOSED:
+            pass
+        except Exception as exc:
+            error = exc
+        sub.end()  # the app still gets what was received before the close
+        await _finish(error, on_close, on_error)
+
+    sub._task = asyncio.create_task(reader())  # Subscription.close() cancels it
+    return sub
+
+
+class Connection:
+    """One client of a PubSub: `id`, `ws`, its topic filters, and a bounded outbox.
+
+    When the client reads too slowly the oldest outgoing message is dropped (`dropped` counts).
+    """
+
+    def __init__(self, manager, ws, id):
+        self.manager = manager
+        self.ws = ws
+        self.id = id
+        self.subs = {}  # filter -> Subscription
+        self.outbox = Subscription('conn/%d' % id, maxlen=manager.max_queue)
+        self._seq = -1  # the hub publish last delivered: overlapping filters deliver once
+        self._deliver_cb = self._deliver
+
+    def __repr__(self):
+        return '<Connection %d %d filters, dropped=%d>' % (self.id, len(self.subs), self.dropped)
+
+    @property
+    def dropped(self):
+        return self.outbox.dropped
+
+    def filters(self):
+        return list(self.subs)
+
+    def send(self, data):
+        """Queue a message: str/bytes as is, anything else as JSON. Never blocks."""
+        self.outbox.put(None, _encode(data))
+
+    def error(self, text):
+        self.outbox.put(None, json.dumps({'type': 'error', 'error': text}))
+
+    def _deliver(self, topic, payload):
+        hub = self.manager.hub
+        if hub.seq == self._seq:
+            return
+        self._seq = hub.seq
+        if isinstance(payload, BUFFERS):
+            self.outbox.put(topic, payload)  # the writer sends a header then the binary message
+        else:
+            self.outbox.put(None, self.manager._message(topic, payload))
+
+    def subscribe(self, pattern):
+        if pattern in self.subs:
+            return
+        if len(self.subs) >= self.manager.max_filters:
+            raise ValueError('too many subscriptions (max %d)' % self.manager.max_filters)
+        self.subs[pattern] = self.manager.hub.subscribe(pattern, maxlen=1, callback=self._deliver_cb)
+
+    def unsubscribe(self, pattern):
+        sub = self.subs.pop(pattern, None)
+        if sub is None:
+            raise ValueError('not subscribed to %r' % pattern)
+        sub.close()
+
+    def close(self):
+        for sub in self.subs.values():
+            sub.close()
+        self.subs.clear()
+        self.outbox.close()
+
+
+class PubSub:
+    """Connections of many WebSocket clients over one Hub.
+
+        ps = PubSub(hub)
+        await ps.serve(ws)            # in a WebSocket route, until the client goes
+        ps.broadcast({'t': 1})        # every connection
+        ps.send(conn_id, 'hello')     # one connection; False if it is gone
+
+    Hooks (plain or coroutine functions, None by default): on_connect(conn), on_close(conn),
+    on_error(conn, exc) (exceptions other than a closed socket; printed without a hook), and
+    allow(conn, action, topic) -> bool for 'subscribe'/'publish' (an access check).
+    """
+    #: Outgoing messages queued per connection before the oldest is dropped.
+    max_queue = 16
+    #: Topic filters per connection.
+    max_filters = 16
+
+    def __init__(self, hub, max_queue=None, max_filters=None):
+        self.hub = hub
+        if max_queue is not None:
+            self.max_queue = max_queue
+        if max_filters is not None:
+            self.max_filters = max_filters
+        self.connections = {}
+        self.on_connect = self.on_close = self.on_error = self.allow = None
+        self._next_id = 1
+        self._msg_seq = -1
+        self._msg_text = None
+
+    def _message(self, topic, payload):
+        # One JSON encoding per publish, shared by every connection it reaches.
+        if self.hub.seq != self._msg_seq:
+            try:
+                text = '{"type": "message", "topic": %s, "data": %s}' % (
+                    json.dumps(topic), json.dumps(payload))
+            except Exception:
+                text = json.dumps({'type': 'error', 'error': 'topic %s: payload is not JSON' % topic})
+            self._msg_seq = self.hub.seq
+            self._msg_text = text
+        return self._msg_text
+
+    def broadcast(self, data):
+        """Queue data (str/bytes as is, else JSON, encoded once) on every connection; return how many."""
+        data = _encode(data)
+        for conn in self.connections.values():
+            conn.outbox.put(None, data)
+        return len(self.connections)
+
+    def send(self, conn_id, data):
+        """Queue data on one connection; False if there is no such connection."""
+        conn = self.connections.get(conn_id)
+        if conn is None:
+            return False
+        conn.send(data)
+        return True
+
+    async def serve(self, ws):
+        """Run the JSON protocol on ws until the client closes; releases everything after."""
+        conn = Connection(self, ws, self._next_id)
+        self._next_id += 1
+        self.connections[conn.id] = conn
+        state = [None]
+        reader = asyncio.create_task(self._read(conn, state))
+        try:
+            if self.on_connect is not None:
+                await _call(self.on_connect, conn)
+            await self._write(conn)
+        except CLOSED:
+            pass
+        except Exception as exc:
+            state[0] = exc
+        finally:
+            reader.cancel()
+            conn.close()
+            self.connections.pop(conn.id, None)
+        if state[0] is not None:
+            if self.on_error is None:
+                print_exception(state[0])
+            else:
+                await _call(self.on_error, conn, state[0])
+        if self.on_close is not None:
+            await _call(self.on_close, conn)
+
+    async def _write(self, conn):
+        # The only task that sends on this socket: messages leave one at a time, in order.
+        ws = conn.ws
+        outbox = conn.outbox
+        while True:
+            topic, data = await outbox.get()
+            if topic is not None:
+                await ws.send('{"type": "message", "topic": %s, "binary": true}' % json.dumps(topic))
+            await ws.send(data)
+
+    async def _read(self, conn, state):
+        try:
+            while True:
+                msg = await conn.ws.receive()
+                await self.handle(conn, msg)
+        except CLOSED:
+            pass
+        except Exception as exc:
+            state[0] = exc
+        conn.outbox.close()  # ends the writer, hence serve()
+
+    async def handle(self, conn, msg):
+        """Process one client message (bad input gets an error message, never an exception)."""
+        try:
+            req = json.loads(msg)
+        except Exception:
+            return conn.error('malformed JSON')
+        if not isinstance(req, dict):
+            return conn.error('expected a JSON object')
+        kind = req.get('type')
+        topic = req.get('topic')
+        if kind not in ('subscribe', 'unsubscribe', 'publish'):
+            return conn.error('unknown type: %s' % (json.dumps(kind)[:40],))
+        if not isinstance(topic, str):
+            return conn.error('%s needs a "topic" string' % kind)
+        try:
+            if kind == 'publish':
+                check_topic(topic)
+                if topic[0] == '$':
+                    raise TopicError('topics starting with $ are reserved to the server')
+            else:
+                split_filter(topic)
+            if kind != 'unsubscribe' and self.allow is not None:
+                ok = self.allow(conn, kind, topic)
+                if ok is not None and hasattr(ok, 'send'):
+                    ok = await ok
+                if not ok:
+                    return conn.error('%s not allowed on %s' % (kind, topic))
+            if kind == 'subscribe':
+                conn.subscribe(topic)
+            elif kind == 'unsubscribe':
+                conn.unsubscribe(topic)
+            else:
+                self.hub.publish(topic, req.get('data'))
+        except ValueError as exc:  # TopicError is a ValueError
+            conn.error(str(exc))
