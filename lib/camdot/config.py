@@ -10,6 +10,7 @@ one, or a value of the wrong type, is reported on the console and replaced by it
 import json
 
 BOARD_PATH = '/config.json'
+SECRETS = ('token', 'password')
 
 DEFAULTS = {
     'hostname': 'camdot',
@@ -19,6 +20,10 @@ DEFAULTS = {
     'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12},
     'max_clients': 4,
     'allowed_origins': [],
+    'allowed_hosts': [],
+    # connection and request limits sized for an ESP32 (camdot.limits); times in seconds
+    'limits': {'max_requests': 4, 'header_timeout': 10, 'request_timeout': 30, 'max_headers': 32,
+               'max_header_bytes': 4096, 'max_line': 1024, 'max_body': 8192, 'ping_interval': 20},
     'settings_file': 'settings.json',
 }
 
@@ -53,8 +58,9 @@ def merge(defaults, given, where=''):
         elif _same_type(default, value):
             out[key] = value
         else:
-            _warn('%s%s: expected %s, got %r; using default %r' % (
-                where, key, type(default).__name__, value, default))
+            shown = '<hidden>' if key in SECRETS else repr(value)  # never log a secret
+            _warn('%s%s: expected %s, got %s; using default %r' % (
+                where, key, type(default).__name__, shown, default))
     return out
 
 
