@@ -4,7 +4,7 @@ import struct
 from camdot.frames import Parser, ProtocolError, header, frame, close_payload, parse_close, \
     OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
 from harness import raises
-from wsframes import KEY, raw, run, run_into
+from test_frames_helpers import KEY, raw, run, run_into
 
 EURO = '\u20ac'.encode('utf-8')  # e2 82 ac
 

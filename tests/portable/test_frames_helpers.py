@@ -1,4 +1,4 @@
-"""Helpers for the frame codec tests: raw frame building (independent of camdot.frames.header)
+"""Helpers for the frame codec tests (no tests here): raw frame building, independent of
 and a driver that feeds a stream in given chunk sizes and collects events and the close code."""
 import struct
 
