@@ -1,5 +1,5 @@
-"""Helpers for the frame codec tests (no tests here): raw frame building, independent of
-and a driver that feeds a stream in given chunk sizes and collects events and the close code."""
+"""Helpers for the frame codec tests (no tests here): frames built by hand, independent of
+camdot.frames.header, and a driver that feeds a stream in given chunk sizes and collects events and the close code."""
 import struct
 
 from camdot.frames import Parser, ProtocolError
