@@ -24,7 +24,12 @@ $(DEPS)/.stamp: $(VENV)/.stamp tools/stage_deps.py
 	$(PY) tools/stage_deps.py $(DEPS)
 	touch $@
 
-setup: $(VENV)/.stamp $(DEPS)/.stamp
+# The simulated camera's JPEG test card frames (Pillow), one loop per frame size up to SVGA.
+$(DEPS)/simcam/.stamp: $(VENV)/.stamp tools/make_frames.py
+	$(PY) tools/make_frames.py $(DEPS)/simcam
+	touch $@
+
+setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp
 
 # ---- the device app on the unix port ----
 run: setup

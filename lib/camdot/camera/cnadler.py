@@ -1,0 +1,82 @@
+"""Backend for cnadler86's micropython-camera-API (`from camera import Camera, FrameSize, ...`).
+
+    cam = CnadlerCamera({'framesize': 'QVGA', 'quality': 12}); cam.init(); mv = cam.capture()
+
+capture() returns the driver's zero-copy memoryview over its frame buffer (valid until the next
+capture()). Settings are the driver object's properties; the frame size goes through
+reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower = better).
+"""
+from camdot.camera import Camera
+
+# HAL name -> driver property, where they differ or exist at all.
+PROPS = {
+    'brightness': 'brightness', 'contrast': 'contrast', 'saturation': 'saturation',
+    'sharpness': 'sharpness', 'denoise': 'denoise', 'gainceiling': 'gainceiling',
+    'colorbar': 'colorbar', 'awb': 'whitebal', 'awb_gain': 'awb_gain', 'agc': 'gain_ctrl',
+    'aec': 'exposure_ctrl', 'aec2': 'aec2', 'agc_gain': 'agc_gain', 'aec_value': 'aec_value',
+    'hmirror': 'hmirror', 'vflip': 'vflip', 'special_effect': 'special_effect',
+    'wb_mode': 'wb_mode', 'ae_level': 'ae_level', 'dcw': 'dcw', 'bpc': 'bpc', 'wpc': 'wpc',
+    'raw_gma': 'raw_gma', 'lenc': 'lenc',
+}
+FLAGS = ('colorbar', 'awb', 'awb_gain', 'agc', 'aec', 'aec2', 'hmirror', 'vflip', 'dcw', 'bpc',
+         'wpc', 'raw_gma', 'lenc')
+
+
+def percent(quality):
+    """Our 0-63 (lower = better) JPEG quality as the driver's 0-100 % (higher = better)."""
+    return max(0, min(100, 100 - (quality * 100 + 31) // 63))
+
+
+def size_attr(name):
+    """FrameSize attribute for a framesize name ('96X96' is R96X96, '128X128' is R128x128)."""
+    if name[0].isdigit():
+        return 'R128x128' if name == '128X128' else 'R' + name
+    return name
+
+
+class CnadlerCamera(Camera):
+    name = 'cnadler'
+    SUPPORTED = tuple(PROPS) + ('framesize', 'quality')
+
+    def __init__(self, config=None, driver=None):
+        Camera.__init__(self, config)
+        if driver is None:
+            import camera as driver
+        self.driver = driver
+        self._cam = None
+
+    def _size(self, name):
+        return getattr(self.driver.FrameSize, size_attr(name), None)
+
+    def _can_size(self, name):
+        return self._size(name) is not None
+
+    def _init(self):
+        d = self.driver
+        if self._cam is None:
+            # The board firmware bakes in the pins; xclk_freq is passed explicitly on purpose.
+            self._cam = d.Camera(
+                pixel_format=d.PixelFormat.JPEG, frame_size=self._size(self.framesize),
+                jpeg_quality=percent(self.settings['quality']),
+                fb_count=self.config.get('fb_count', 2), grab_mode=d.GrabMode.LATEST,
+                xclk_freq=self.config.get('xclk_freq', 20000000))
+        else:
+            self._cam.init()
+
+    def _deinit(self):
+        if self._cam is not None:
+            self._cam.deinit()
+
+    def _capture(self):
+        buf = self._cam.capture()
+        return buf if buf else None
+
+    def _set(self, name, value):
+        cam = self._cam
+        if name == 'framesize':
+            cam.reconfigure(frame_size=self._size(value))
+        elif name == 'quality':
+            cam.quality = percent(value)
+        else:
+            setattr(cam, PROPS[name], bool(value) if name in FLAGS else value)
+        return True
