@@ -1,0 +1,110 @@
+"""A fake of MicroPython's ESP32 `machine` module (Pin, WDT, Timer, reset), for tests.
+
+    import fake_machine
+    fake_machine.install(levels={0: 0})   # GPIO 0 reads low (button held)
+    ...
+    fake_machine.uninstall()
+
+machine.reset() never returns on a board; here it raises Reset (a BaseException, so the code under
+test's `except Exception` cannot swallow it) and tests catch that.
+"""
+import sys
+
+levels = {}       # pin id -> level read by Pin.value() (default 1: pulled up)
+written = {}      # pin id -> last level written
+resets = []
+watchdogs = []
+timers = []
+
+
+class Reset(BaseException):
+    pass
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_UP = 1
+    PULL_DOWN = 2
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):
+        self.id = id
+        self.mode = mode
+        self.pull = pull
+        if value is not None:
+            written[id] = value
+
+    def value(self, *args):
+        if args:
+            written[self.id] = args[0]
+            return None
+        if self.mode == Pin.OUT:
+            return written.get(self.id, 0)
+        return levels.get(self.id, 1 if self.pull == Pin.PULL_UP else 0)
+
+    def __call__(self, *args):
+        return self.value(*args)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        if timeout < 1:
+            raise ValueError('WDT timeout too short')
+        self.timeout = timeout
+        self.feeds = 0
+        watchdogs.append(self)
+
+    def feed(self):
+        self.feeds += 1
+
+
+class Timer:
+    PERIODIC = 1
+    ONE_SHOT = 0
+
+    def __init__(self, id, **kwargs):
+        self.id = id
+        self.callback = None
+        self.period = None
+        timers.append(self)
+
+    def init(self, *, mode=PERIODIC, period=-1, callback=None, freq=-1):
+        self.period = period
+        self.callback = callback
+
+    def deinit(self):
+        self.callback = None
+
+    def fire(self):
+        if self.callback:
+            self.callback(self)
+
+
+def reset():
+    resets.append('reset')
+    raise Reset()
+
+
+def unique_id():
+    return b'\x24\x6f\x28\xa1\xb2\xc3'
+
+
+def install(levels_=None):
+    levels.clear()
+    levels.update(levels_ or {})
+    written.clear()
+    del resets[:]
+    del watchdogs[:]
+    del timers[:]
+    sys.modules['machine'] = sys.modules[__name__]
+
+
+def uninstall():
+    sys.modules.pop('machine', None)

