@@ -1,0 +1,511 @@
+"""The camera as a W3C Web Thing, plus the CameraWebServer-compatible /status and /control.
+
+    from camdot import camera_thing
+    thing = camera_thing.install(app, hub, cam, stream_stats, config)
+
+Routes: GET /.well-known/wot (the Thing Description), GET /properties, GET|PUT /properties/<name>,
+POST /actions/<name>, /ws (Web Thing Protocol), GET /status, GET /control?var=NAME&val=INT.
+Property names are CameraWebServer's; every write path goes through Thing.write(), which checks
+the value, applies it with cam.apply(), publishes it on 'thing/camera/property/<name>' and lets
+the settings file remember it.
+
+/control answers 200 with an empty body on success, 400 for a missing or non-integer `val` or a
+value out of range, 404 for an unknown `var`, 403 for a read-only one.
+"""
+import json
+import sys
+
+from camdot import wtp
+from camdot.compat import mem_free, ticks_ms, ticks_diff, print_exception
+from camdot.settings import Settings
+from camdot.thing import Thing, ThingError, problem
+
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+
+ON_BOARD = sys.platform == 'esp32'
+TD_TYPE = 'application/td+json'
+PROBLEM_TYPE = 'application/problem+json'
+JSON_TYPE = 'application/json'
+#: Seconds between refreshes of fps/free_heap/uptime/rssi while a WebSocket consumer is
+#: connected (observers see them change; HTTP reads compute them fresh).
+SAMPLE_S = 2
+#: Below this many free heap bytes a low_memory event fires (once, until it recovers).
+LOW_MEMORY = 16384
+#: The flash LED (AI-Thinker): GPIO 4, driven by PWM.
+LED_PIN = 4
+
+
+def cws_framesizes():
+    """CameraWebServer's frame size table (esp32-camera framesize_t): the name at each index."""
+    return ('96X96', 'QQVGA', 'QCIF', 'HQVGA', '240X240', 'QVGA', 'CIF', 'HVGA', 'VGA', 'SVGA',
+            'XGA', 'HD', 'SXGA', 'UXGA', 'FHD', 'P_HD', 'P_3MP', 'QXGA', 'QHD', 'WQXGA',
+            'P_FHD', 'QSXGA')
+
+
+def _settings(cfg):
+    # (name, type, minimum, maximum, default, title). Built when the Thing is, not at import.
+    cam = cfg.get('camera') or {}
+    return (
+        ('quality', 'integer', 0, 63, cam.get('quality', 12), 'JPEG quality (lower is better)'),
+        ('brightness', 'integer', -2, 2, 0, 'Brightness'),
+        ('contrast', 'integer', -2, 2, 0, 'Contrast'),
+        ('saturation', 'integer', -2, 2, 0, 'Saturation'),
+        ('sharpness', 'integer', -2, 2, 0, 'Sharpness'),
+        ('special_effect', 'integer', 0, 6, 0,
+         'Effect: 0 none, 1 negative, 2 grayscale, 3 red, 4 green, 5 blue, 6 sepia'),
+        ('wb_mode', 'integer', 0, 4, 0, 'White balance: 0 auto, 1 sunny, 2 cloudy, 3 office, 4 home'),
+        ('awb', 'boolean', None, None, True, 'Auto white balance'),
+        ('awb_gain', 'boolean', None, None, True, 'AWB gain'),
+        ('aec', 'boolean', None, None, True, 'Auto exposure (sensor)'),
+        ('aec2', 'boolean', None, None, False, 'Auto exposure (DSP)'),
+        ('ae_level', 'integer', -2, 2, 0, 'Exposure level'),
+        ('aec_value', 'integer', 0, 1200, 300, 'Exposure (when AEC is off)'),
+        ('agc', 'boolean', None, None, True, 'Auto gain'),
+        ('agc_gain', 'integer', 0, 30, 0, 'Gain (when AGC is off)'),
+        ('gainceiling', 'integer', 0, 6, 0, 'Gain ceiling: 2x to 128x'),
+        ('bpc', 'boolean', None, None, False, 'Black pixel correction'),
+        ('wpc', 'boolean', None, None, True, 'White pixel correction'),
+        ('raw_gma', 'boolean', None, None, True, 'Raw gamma'),
+        ('lenc', 'boolean', None, None, True, 'Lens correction'),
+        ('hmirror', 'boolean', None, None, False, 'Horizontal mirror'),
+        ('vflip', 'boolean', None, None, False, 'Vertical flip'),
+        ('dcw', 'boolean', None, None, True, 'Downsize (DCW)'),
+        ('colorbar', 'boolean', None, None, False, 'Colour bar test pattern'),
+        ('led_intensity', 'integer', 0, 255, 0, 'Flash LED intensity'),
+        ('max_fps', 'integer', 1, 30, cam.get('fps', 20), 'Frame rate limit'),
+    )
+
+
+def _stat(stats, key):
+    # stream stats may be a dict, an object with attributes, or a function returning either.
+    if stats is None:
+        return None
+    if callable(stats):
+        stats = stats()
+    if isinstance(stats, dict):
+        return stats.get(key)
+    return getattr(stats, key, None)
+
+
+class CameraThing:
+    """Builds the camera Thing on (cam, hub, stream stats, config) and keeps its device glue."""
+
+    def __init__(self, cam, hub, stats, config, store=None):
+        self.cam = cam
+        self.hub = hub
+        self.stats = stats
+        self.config = config
+        self.store = store
+        self.defaults = {}
+        self.persisted = ()
+        self._pwm = None
+        self._low = False
+        self._viewers = None
+        self._up_ms = 0
+        self._up_last = ticks_ms()
+        self._sampler = None
+        self._consumers = 0
+        self._restoring = False
+        name = config.get('hostname', 'camdot')
+        self.thing = t = Thing('camera', 'urn:camdot:' + name, name + ' camera', hub,
+                               'ESP32-CAM camera (camdot)', self._changed)
+        try:
+            from camdot.camera import FRAMESIZES
+            sizes = list(FRAMESIZES)
+        except ImportError:
+            FRAMESIZES = None
+            sizes = list(cws_framesizes())
+        self.framesizes = FRAMESIZES
+        fs = (config.get('camera') or {}).get('framesize', 'QVGA')
+        if fs not in sizes:
+            fs = sizes[0]
+        t.property('framesize', {'type': 'string', 'enum': sizes, 'title': 'Frame size'}, fs,
+                   write=self.apply)
+        self.defaults['framesize'] = fs
+        for name, kind, lo, hi, default, title in _settings(config):
+            schema = {'type': kind, 'title': title}
+            if lo is not None:
+                schema['minimum'] = lo
+                schema['maximum'] = hi
+            t.property(name, schema, default, write=self.apply)
+            self.defaults[name] = default
+        self.persisted = tuple(t.order)
+        ro = self.read_stat
+        t.property('fps', {'type': 'number', 'readOnly': True, 'unit': 'Hz',
+                           'title': 'Frames per second'}, 0, read=ro)
+        t.property('viewers', {'type': 'integer', 'readOnly': True, 'minimum': 0,
+                               'title': 'Stream viewers'}, 0, read=ro)
+        t.property('free_heap', {'oneOf': [{'type': 'integer'}, {'type': 'null'}],
+                                 'readOnly': True, 'unit': 'byte', 'title': 'Free heap'},
+                   None, read=ro)
+        t.property('uptime', {'type': 'integer', 'readOnly': True, 'unit': 's',
+                              'title': 'Uptime'}, 0, read=ro)
+        t.property('rssi', {'oneOf': [{'type': 'integer'}, {'type': 'null'}], 'readOnly': True,
+                            'unit': 'dBm', 'title': 'Wi-Fi signal (null off the board)'},
+                   None, read=ro)
+        t.action('capture', self.capture, output={'type': 'object', 'properties': {
+            'href': {'type': 'string'}, 'framesize': {'type': 'string'},
+            'width': {'type': 'integer'}, 'height': {'type': 'integer'}}},
+            title='Snapshot', description='Where to fetch a JPEG of the current frame size',
+            safe=True, idempotent=True, synchronous=True)
+        t.action('restart', self.restart, output={'type': 'string'}, title='Restart',
+                 description='Reset the board (off the board: re-initialise the camera)',
+                 synchronous=True)
+        t.action('reset_settings', self.reset_settings, title='Reset settings',
+                 description='Restore every setting to its default', idempotent=True,
+                 synchronous=True)
+        count = {'type': 'object', 'properties': {'viewers': {'type': 'integer'}}}
+        t.event('viewer_joined', count, title='A stream viewer joined')
+        t.event('viewer_left', count, title='A stream viewer left')
+        t.event('low_memory', {'type': 'object', 'properties': {'free_heap': {'type': 'integer'}}},
+                title='Free heap is low')
+        t.event('capture_error', {'type': 'object', 'properties': {'detail': {'type': 'string'}}},
+                title='The camera failed to capture')
+
+    # ---- boot ----
+    def restore(self):
+        """Apply the values saved in the settings file; a bad entry keeps its default."""
+        if self.store is None:
+            return
+        saved = self.store.load()
+        self._restoring = True  # the file already holds these: don't write them back
+        try:
+            for name in list(saved):
+                if name not in self.persisted:
+                    continue
+                try:
+                    self.thing.write(name, saved[name])
+                except ThingError as exc:
+                    print('camdot settings: ignoring saved %s: %s' % (name, exc.detail))
+        finally:
+            self._restoring = False
+
+    def listen(self):
+        """Follow the stream's viewer count and capture errors on the hub."""
+        if self.hub is None:
+            return
+        self.hub.subscribe('camera/viewers', callback=self._on_viewers)
+        self.hub.subscribe('camera/status', callback=self._on_status)
+
+    # ---- applying values ----
+    def apply(self, name, value):
+        """The write function of every setting: to the LED, the stream, or cam.apply()."""
+        if name == 'led_intensity':
+            return self._led(value)
+        if name == 'max_fps':
+            cam_cfg = self.config.get('camera')
+            if isinstance(cam_cfg, dict):
+                cam_cfg['fps'] = value  # the stream reads its frame budget from here
+            target = self.stats
+            if target is not None and hasattr(target, 'max_fps'):
+                target.max_fps = value
+            return None
+        if self.cam is None:
+            return None
+        if isinstance(value, bool):
+            value = int(value)  # the sensor API (and CameraWebServer) speak 0/1
+        ok = self.cam.apply(name, value)
+        # False: this backend cannot honour the setting (the simulated camera, mostly). The value
+        # is still recorded, so it is there when the same settings reach a real board.
+        return ok
+
+    def _led(self, value):
+        if not ON_BOARD:
+            return None  # recorded only: no flash LED off the board
+        if self._pwm is None:
+            from machine import PWM, Pin
+            self._pwm = PWM(Pin(self.config.get('led_pin', LED_PIN)), freq=5000)
+        self._pwm.duty_u16(value * 257)
+        return None
+
+    def _changed(self, name, value):
+        if self.store is not None and name in self.persisted and not self._restoring:
+            self.store.set(name, value)
+
+    # ---- read-only values ----
+    def read_stat(self, name):
+        if name == 'fps':
+            v = _stat(self.stats, 'fps')
+            return round(float(v), 1) if v is not None else 0
+        if name == 'viewers':
+            v = _stat(self.stats, 'viewers')
+            if v is None:
+                v = self._viewers
+            return int(v) if v is not None else 0
+        if name == 'free_heap':
+            return mem_free()
+        if name == 'uptime':
+            now = ticks_ms()
+            self._up_ms += ticks_diff(now, self._up_last)  # accumulate: survives ticks wrap
+            self._up_last = now
+            return self._up_ms // 1000
+        if name == 'rssi':
+            return _rssi()
+        raise ThingError(404, name)
+
+    def sample(self):
+        """Refresh the read-only values (publishing changes); fire low_memory on the way down."""
+        t = self.thing
+        for name in ('fps', 'viewers', 'free_heap', 'uptime', 'rssi'):
+            try:
+                t.read(name)
+            except ThingError as exc:
+                print('camdot thing: %s' % exc.detail)
+        free = t.values.get('free_heap')
+        if free is not None:
+            if free < LOW_MEMORY and not self._low:
+                self._low = True
+                t.emit('low_memory', {'free_heap': free})
+            elif free > LOW_MEMORY * 3 // 2:
+                self._low = False
+
+    async def run_sampler(self):
+        while True:
+            try:
+                self.sample()
+            except Exception as exc:  # keep sampling whatever happens
+                print_exception(exc)
+            await asyncio.sleep(SAMPLE_S)
+
+    def attach(self):
+        """A WebSocket consumer arrived: sample while at least one is connected."""
+        self._consumers += 1
+        if self._sampler is None:
+            self._sampler = asyncio.create_task(self.run_sampler())
+
+    def detach(self):
+        self._consumers -= 1
+        if self._consumers <= 0 and self._sampler is not None:
+            self._consumers = 0
+            self._sampler.cancel()
+            self._sampler = None
+
+    # ---- hub inputs ----
+    def _on_viewers(self, topic, count):
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            return
+        old = self._viewers if self._viewers is not None else self.thing.values.get('viewers', 0)
+        self._viewers = count
+        self.thing.update('viewers', count)
+        if count > old:
+            self.thing.emit('viewer_joined', {'viewers': count})
+        elif count < old:
+            self.thing.emit('viewer_left', {'viewers': count})
+
+    def _on_status(self, topic, payload):
+        if isinstance(payload, dict):
+            detail = payload.get('error') or payload.get('detail') or json.dumps(payload)
+        else:
+            detail = payload
+        self.thing.emit('capture_error', {'detail': str(detail)})
+
+    # ---- actions ----
+    def capture(self, _input):
+        fs = self.thing.values['framesize']
+        out = {'href': '/capture', 'framesize': fs}
+        dims = self.framesizes.get(fs) if isinstance(self.framesizes, dict) else None
+        if dims:
+            out['width'], out['height'] = dims[0], dims[1]
+        return out
+
+    async def restart(self, _input):
+        if self.store is not None:
+            self.store.flush()
+        if ON_BOARD:
+            asyncio.create_task(_reset_soon())
+            return 'resetting'
+        cam = self.cam
+        if cam is not None:
+            if hasattr(cam, 'reinit'):
+                cam.reinit()
+            else:
+                cam.deinit()
+                cam.init()
+        return 'camera reinitialised'
+
+    def reset_settings(self, _input):
+        t = self.thing
+        for name in self.persisted:
+            t.write(name, self.defaults[name])
+        if self.store is not None:
+            self.store.replace({})
+        return None
+
+    # ---- CameraWebServer compatibility ----
+    def status(self):
+        """/status: every setting as CameraWebServer reports it (integers; framesize as index)."""
+        out = {'xclk': 20, 'pixformat': 4}  # 20 MHz, JPEG (esp32-camera pixformat_t)
+        values = self.thing.values
+        table = cws_framesizes()
+        for name in self.persisted:
+            v = values[name]
+            if name == 'framesize':
+                v = table.index(v) if v in table else -1
+            elif isinstance(v, bool):
+                v = int(v)
+            out[name] = v
+        return out
+
+    def control(self, var, val):
+        """/control?var=&val=: set one setting from CameraWebServer's integer form."""
+        if not var:
+            raise ThingError(400, 'var is missing')
+        if val is None or val == '':
+            raise ThingError(400, 'val is missing')
+        try:
+            n = int(val)
+        except ValueError:
+            raise ThingError(400, 'val must be an integer, not %r' % val)
+        schema = self.thing.schema(var)   # 404 for an unknown var
+        if schema.get('readOnly'):
+            raise ThingError(403, '%s is read-only' % var)
+        kind = schema.get('type')
+        if var == 'framesize':
+            table = cws_framesizes()
+            if not 0 <= n < len(table):
+                raise ThingError(400, 'framesize %d out of range 0..%d' % (n, len(table) - 1))
+            value = table[n]
+        elif kind == 'boolean':
+            if n not in (0, 1):
+                raise ThingError(400, '%s must be 0 or 1' % var)
+            value = n == 1
+        else:
+            value = n
+        self.thing.write(var, value)
+
+
+def _rssi():
+    if not ON_BOARD:
+        return None
+    try:
+        import network
+        wlan = network.WLAN(network.STA_IF)
+        return wlan.status('rssi') if wlan.isconnected() else None
+    except Exception:
+        return None
+
+
+async def _reset_soon():
+    await asyncio.sleep(0.5)  # let the response leave first
+    import machine
+    machine.reset()
+
+
+# ---- HTTP ----
+def _json(value, status=200):
+    return json.dumps(value), status, {'Content-Type': JSON_TYPE}
+
+
+def _problem(exc):
+    return json.dumps(problem(exc.status, exc.detail)), exc.status, {'Content-Type': PROBLEM_TYPE}
+
+
+def _body(request):
+    body = request.body
+    if not body:
+        raise ThingError(400, 'the body must be a JSON value')
+    try:
+        return json.loads(body.decode() if isinstance(body, (bytes, bytearray)) else body)
+    except (ValueError, UnicodeError):
+        raise ThingError(400, 'the body is not valid JSON')
+
+
+def _urls(request, config):
+    """(base, ws) URLs for the TD: from config['base'] if set, else the request's Host header."""
+    base = config.get('base') or ''
+    if base:
+        if not base.endswith('/'):
+            base += '/'
+        host = base.split('://', 1)[-1].rstrip('/')
+        secure = base.startswith('https')
+    else:
+        host = request.headers.get('Host') or '%s:%s' % (config.get('hostname', 'camdot'),
+                                                          config.get('http_port', 80))
+        secure = getattr(request, 'scheme', None) == 'https'
+        base = ('https://' if secure else 'http://') + host + '/'
+    return base, ('wss://' if secure else 'ws://') + host + '/ws'
+
+
+def _ws_decorator():
+    try:
+        from camdot.websocket import with_websocket
+        return with_websocket(protocols=[wtp.SUBPROTOCOL])
+    except ImportError:  # until camdot.websocket lands: no subprotocol negotiation
+        from microdot.websocket import with_websocket
+        return with_websocket
+
+
+def install(app, hub, cam, stream_stats, config, store=None):
+    """Add the Thing's routes to `app`; restore saved settings; return the CameraThing."""
+    if store is None:
+        store = Settings(config.get('settings_file') or 'settings.json')
+    ct = CameraThing(cam, hub, stream_stats, config, store)
+    ct.restore()
+    ct.listen()
+    thing = ct.thing
+
+    @app.get('/.well-known/wot')
+    async def td(request):
+        base, ws = _urls(request, config)
+        return thing.td_chunks(base, ws), 200, {'Content-Type': TD_TYPE}
+
+    @app.get('/properties')
+    async def all_properties(request):
+        try:
+            return _json(thing.read_all())
+        except ThingError as exc:
+            return _problem(exc)
+
+    @app.route('/properties/<name>', methods=['GET', 'PUT'])
+    async def one_property(request, name):
+        try:
+            if request.method == 'GET':
+                return _json(thing.read(name))
+            thing.schema(name)  # 404 before 400: an unknown name beats a bad body
+            return _json(thing.write(name, _body(request)))
+        except ThingError as exc:
+            return _problem(exc)
+
+    @app.post('/actions/<name>')
+    async def action(request, name):
+        try:
+            if name not in thing.actions:
+                raise ThingError(404, 'no action %r' % name)
+            return _json(await thing.invoke(name, _body(request) if request.body else None))
+        except ThingError as exc:
+            return _problem(exc)
+
+    ws_endpoint = _ws_decorator()
+
+    @app.route('/ws')
+    @ws_endpoint
+    async def ws_route(request, ws):
+        ct.attach()
+        try:
+            await wtp.serve(ws, thing, hub)
+        finally:
+            ct.detach()
+
+    cors = {'Access-Control-Allow-Origin': '*'}
+
+    @app.get('/status')
+    async def status(request):
+        return json.dumps(ct.status()), 200, {'Content-Type': JSON_TYPE,
+                                              'Access-Control-Allow-Origin': '*'}
+
+    @app.get('/control')
+    async def control(request):
+        try:
+            ct.control(request.args.get('var'), request.args.get('val'))
+        except ThingError as exc:
+            body, code, headers = _problem(exc)
+            headers.update(cors)
+            return body, code, headers
+        return '', 200, cors
+
+    return ct

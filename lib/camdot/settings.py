@@ -1,0 +1,104 @@
+"""Saved settings: one small JSON object in a file, replaced atomically, written sparingly.
+
+    store = Settings('/settings.json')
+    saved = store.load()          # {} when missing; {} and a warning when corrupt: never fatal
+    store.set('quality', 10)      # remembered; written after `delay_ms` of quiet (one write
+                                  # for a burst of slider moves), only if the content changed
+    store.flush()                 # write now (if anything changed)
+
+A write goes to '<path>.tmp' first and then replaces the file with os.rename, so a power cut
+leaves either the old or the new file, never half of one.
+"""
+import json
+import os
+
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+
+
+def _warn(msg):
+    print('camdot settings:', msg)
+
+
+class Settings:
+    #: Quiet time before a change is written (flash wears out; sliders send bursts).
+    delay_ms = 2000
+
+    def __init__(self, path, delay_ms=None):
+        self.path = path
+        if delay_ms is not None:
+            self.delay_ms = delay_ms
+        self.values = {}
+        self.writes = 0          # files written so far (tests and stats)
+        self._saved = None       # the text last read or written
+        self._task = None
+
+    def load(self):
+        """Read the file into `values` and return it; {} on a missing, corrupt or partial file."""
+        self.values = {}
+        try:
+            with open(self.path) as f:
+                text = f.read()
+        except OSError:
+            return self.values
+        try:
+            data = json.loads(text)
+        except ValueError:
+            _warn('%s is corrupt (not JSON); using defaults' % self.path)
+            return self.values
+        if not isinstance(data, dict):
+            _warn('%s must hold a JSON object; using defaults' % self.path)
+            return self.values
+        self.values = data
+        self._saved = text
+        return data
+
+    def set(self, name, value):
+        """Remember a value and schedule a write."""
+        if name in self.values and self.values[name] == value and \
+                isinstance(self.values[name], bool) == isinstance(value, bool):
+            return
+        self.values[name] = value
+        self.schedule()
+
+    def replace(self, values):
+        """Replace every value (e.g. reset to defaults) and schedule a write."""
+        self.values = dict(values)
+        self.schedule()
+
+    def schedule(self):
+        """Write after `delay_ms` of quiet when an event loop runs, else at once."""
+        if self._task is not None:
+            return  # a write is already pending; it will see the newest values
+        try:
+            asyncio.current_task()
+        except RuntimeError:  # no running event loop: nobody to wait for
+            self.flush()
+            return
+        self._task = asyncio.create_task(self._later())
+
+    async def _later(self):
+        try:
+            await asyncio.sleep(self.delay_ms / 1000)
+        finally:
+            self._task = None
+        self.flush()
+
+    def flush(self):
+        """Write the values now if they differ from the file; return True if it wrote."""
+        text = json.dumps(self.values)
+        if text == self._saved:
+            return False
+        tmp = self.path + '.tmp'
+        try:
+            with open(tmp, 'w') as f:
+                f.write(text)
+            os.rename(tmp, self.path)
+        except OSError as exc:
+            _warn('could not write %s: %s' % (self.path, exc))
+            return False
+        self._saved = text
+        self.writes += 1
+        return True
