@@ -29,7 +29,14 @@ $(DEPS)/simcam/.stamp: $(VENV)/.stamp tools/make_frames.py
 	$(PY) tools/make_frames.py $(DEPS)/simcam
 	touch $@
 
-setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp
+# The W3C TD 1.1 JSON Schema (tests/host/test_td_schema.py validates the TD against it), from npm.
+TD_TYPES := wot-thing-description-types@1.1.0-12-March-2025
+$(DEPS)/node/.stamp:
+	npm install --silent --no-audit --no-fund --prefix $(DEPS)/node $(TD_TYPES)
+	test -f $(DEPS)/node/node_modules/wot-thing-description-types/schema/td-json-schema-validation.json
+	touch $@
+
+setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp
 
 # ---- the device app on the unix port ----
 run: setup
