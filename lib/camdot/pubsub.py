@@ -251,18 +251,21 @@ class PubSub:
         conn = Connection(self, ws, self._next_id)
         self._next_id += 1
         self.connections[conn.id] = conn
+        # A reader and a writer task: a writer stuck on a client that does not read must not stop
+        # us from seeing that client's close, and the other way round. The first to end ends both.
+        done = asyncio.Event()
         state = [None]
-        reader = asyncio.create_task(self._read(conn, state))
+        tasks = (asyncio.create_task(self._guard(self._read(conn), done, state)),
+                 asyncio.create_task(self._guard(self._write(conn), done, state)))
         try:
             if self.on_connect is not None:
                 await _call(self.on_connect, conn)
-            await self._write(conn)
-        except CLOSED:
-            pass
+            await done.wait()
         except Exception as exc:
             state[0] = exc
         finally:
-            reader.cancel()
+            for task in tasks:
+                task.cancel()
             conn.close()
             self.connections.pop(conn.id, None)
         if state[0] is not None:
@@ -272,6 +275,16 @@ class PubSub:
                 await _call(self.on_error, conn, state[0])
         if self.on_close is not None:
             await _call(self.on_close, conn)
+
+    async def _guard(self, coro, done, state):
+        try:
+            await coro
+        except CLOSED:
+            pass
+        except Exception as exc:
+            state[0] = exc
+        finally:
+            done.set()
 
     async def _write(self, conn):
         # The only task that sends on this socket: messages leave one at a time, in order.
@@ -283,16 +296,10 @@ class PubSub:
                 await ws.send('{"type": "message", "topic": %s, "binary": true}' % json.dumps(topic))
             await ws.send(data)
 
-    async def _read(self, conn, state):
-        try:
-            while True:
-                msg = await conn.ws.receive()
-                await self.handle(conn, msg)
-        except CLOSED:
-            pass
-        except Exception as exc:
-            state[0] = exc
-        conn.outbox.close()  # ends the writer, hence serve()
+    async def _read(self, conn):
+        while True:
+            msg = await conn.ws.receive()
+            await self.handle(conn, msg)
 
     async def handle(self, conn, msg):
         """Process one client message (bad input gets an error message, never an exception)."""

@@ -1,0 +1,100 @@
+"""A topic broker over WebSocket on path `/`: camdot.pubsub's JSON protocol, on both runtimes.
+
+    .venv/bin/micropython tools/pubsub_server.py --port 8765 [--host 127.0.0.1] [--stats 0.5]
+    .venv/bin/python tools/pubsub_server.py --port 8765
+
+Clients send {"type": "subscribe"|"unsubscribe", "topic": F} and {"type": "publish", "topic": T,
+"data": X}; subscribers get {"type": "message", "topic": T, "data": X}. The server publishes its own
+figures on `$SYS/mem` every --stats seconds while someone subscribes to it: free/alloc heap bytes after
+a gc.collect() (null on CPython), connections, and messages dropped for slow clients.
+"""
+import sys
+
+# Run from anywhere: put the repo's lib/ and .deps/ first (keep '.frozen': the unix port's asyncio).
+_here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
+for _p in (_here + '/../.deps', _here + '/../lib'):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
+    sys.path.append('.frozen')
+
+import asyncio  # noqa: E402
+import gc  # noqa: E402
+
+from microdot import Microdot  # noqa: E402
+
+from camdot.compat import mem_alloc, mem_free  # noqa: E402
+from camdot.hub import Hub  # noqa: E402
+from camdot.pubsub import PubSub  # noqa: E402
+
+try:
+    from camdot.websocket import with_websocket
+except ImportError:  # until camdot.websocket lands
+    from microdot.websocket import with_websocket
+
+USAGE = 'usage: pubsub_server.py --port N [--host 127.0.0.1] [--stats SECONDS]'
+
+
+def parse_args(argv):
+    opts = {'host': '127.0.0.1', 'port': None, 'stats': 0.5}
+    args = list(argv)
+    while args:
+        name = args.pop(0)
+        if name in ('-h', '--help'):
+            print(USAGE)
+            sys.exit(0)
+        key = name[2:] if name.startswith('--') else None
+        if key not in opts or not args:
+            raise SystemExit(USAGE)
+        opts[key] = args.pop(0)
+    try:
+        opts['port'] = int(opts['port'])
+        opts['stats'] = float(opts['stats'])
+    except (TypeError, ValueError):
+        raise SystemExit(USAGE)
+    return opts
+
+
+def create_app(hub, ps):
+    app = Microdot()
+
+    @app.route('/')
+    @with_websocket
+    async def broker(request, ws):
+        await ps.serve(ws)
+
+    return app
+
+
+async def report(hub, ps, every):
+    while True:
+        await asyncio.sleep(every)
+        if hub.has_subscribers('$SYS/mem'):
+            gc.collect()
+            dropped = 0
+            for conn in ps.connections.values():
+                dropped += conn.dropped
+            hub.publish('$SYS/mem', {'free': mem_free(), 'alloc': mem_alloc(),
+                                     'connections': len(ps.connections), 'dropped': dropped})
+
+
+async def serve(opts):
+    hub = Hub()
+    ps = PubSub(hub)
+    app = create_app(hub, ps)
+    if opts['stats'] > 0:
+        asyncio.create_task(report(hub, ps, opts['stats']))
+    print('pubsub: serving on ws://%s:%d/' % (opts['host'], opts['port']))
+    await app.start_server(host=opts['host'], port=opts['port'])
+
+
+def main(argv):
+    opts = parse_args(argv)
+    try:
+        asyncio.run(serve(opts))
+    except KeyboardInterrupt:
+        print('pubsub: stopped')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
