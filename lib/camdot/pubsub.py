@@ -16,18 +16,27 @@ goes out as {"type": "message", "topic": T, "binary": true} followed by one bina
 """
 import asyncio
 import json
+import sys
 
 from camdot.compat import print_exception
 from camdot.hub import Subscription, SubscriptionClosed, TopicError, check_topic, split_filter
 
-try:
-    from camdot.websocket import WebSocketError
-except ImportError:  # until camdot.websocket lands
-    from microdot.websocket import WebSocketError
-
 BUFFERS = (bytes, bytearray, memoryview)
-# How a socket says it is gone: these end a loop quietly; anything else goes to on_error.
-CLOSED = (WebSocketError, OSError, EOFError, SubscriptionClosed)
+_BASE_CLOSED = (OSError, EOFError, SubscriptionClosed)
+
+
+def closed_errors():
+    """The exceptions that mean "the socket is gone": they end a loop quietly (others go to on_error).
+
+    The WebSocketError of whichever WebSocket module is loaded (camdot's or microdot's): a socket
+    object implies its module, and not importing one here saves its RAM when it is not used.
+    """
+    errors = _BASE_CLOSED
+    for name in ('camdot.websocket', 'microdot.websocket'):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            errors = errors + (mod.WebSocketError,)
+    return errors
 
 
 def _encode(payload):
@@ -61,14 +70,14 @@ async def _finish(error, on_close, on_error):
         await _call(on_close)
 
 
-async def _read(ws, on_message, sub, state):
+async def _read(ws, on_message, sub, state, closed):
     # Reads the socket so a peer's close (and pings) are seen while we only send; ends the pipe.
     try:
         while True:
             msg = await ws.receive()
             if on_message is not None:
                 await _call(on_message, msg)
-    except CLOSED:
+    except closed:
         pass
     except Exception as exc:
         state[0] = exc
@@ -86,12 +95,13 @@ async def pipe(sub, ws, encode=None, on_message=None, on_close=None, on_error=No
     closed, on_error(exc) gets an unexpected exception (printed if no hook), then on_close() runs.
     """
     state = [None]
-    reader = asyncio.create_task(_read(ws, on_message, sub, state))
+    closed = closed_errors()
+    reader = asyncio.create_task(_read(ws, on_message, sub, state, closed))
     try:
         while True:
             topic, payload = await sub.get()
             await _send(ws, _encode(payload) if encode is None else encode(topic, payload))
-    except CLOSED:
+    except closed:
         pass
     except Exception as exc:
         state[0] = exc
@@ -117,7 +127,7 @@ def messages(ws, maxlen=8, policy=None, topic=None, on_close=None, on_error=None
         try:
             while True:
                 sub.put(topic, await ws.receive())
-        except CLOSED:
+        except closed_errors():
             pass
         except Exception as exc:
             error = exc
@@ -279,7 +289,7 @@ class PubSub:
     async def _guard(self, coro, done, state):
         try:
             await coro
-        except CLOSED:
+        except closed_errors():
             pass
         except Exception as exc:
             state[0] = exc
