@@ -8,6 +8,7 @@ camera. Ctrl-C stops the app ('camdot: stopped') and leaves you at the REPL.
 import gc
 import sys
 
+from camdot import board
 from camdot import config as camdot_config
 from camdot.compat import getenv, mem_free, print_exception
 
@@ -27,9 +28,7 @@ async def serve(app, host, port, wdt):
 
 
 def main():
-    board = None
     if ON_BOARD:
-        from camdot import board
         reason = board.safe_mode()
         if reason:
             log('safe mode (%s): app not started' % reason)
@@ -50,8 +49,8 @@ def main():
     free = mem_free()
     if free is not None:
         log('free heap %d KB' % (free // 1024))
-    wdt = board.Watchdog(WATCHDOG_MS) if board else None
-    where = board.state['ip'] if board and board.state['ip'] else host
+    wdt = board.Watchdog(WATCHDOG_MS) if ON_BOARD else None
+    where = board.state['ip'] or host
     log('%s serving on http://%s:%d/ (camera: %s)' % (cfg['hostname'], where, port,
                                                         cfg['camera']['backend']))
     try:

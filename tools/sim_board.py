@@ -10,8 +10,11 @@ What the supervisor does that a plain `socat pty exec:micropython` can't:
 - restarts the child when it exits (Ctrl-D at the REPL) and prints `MPY: soft reboot`, re-entering the
   raw REPL when that is where the child was, as a board does;
 - turns Ctrl-C (0x03) into SIGINT so a running program gets KeyboardInterrupt;
-- runs boot.py on every (re)start and, with --autorun, main.py after a soft reboot in the friendly REPL.
-On the simulated board sys.platform is 'linux', so main.py serves on $HTTP_PORT (--http-port).
+- gives `machine` a reset() (mpremote reset): the child exits and boots again in the friendly REPL;
+- runs boot.py on every (re)start and, with --autorun, main.py after a reset or a soft reboot in
+  the friendly REPL (a board runs main.py only then, not after a soft reboot in the raw REPL).
+On the simulated board sys.platform is 'linux', so main.py serves on $HTTP_PORT (--http-port) and
+reads $CAMDOT_CONFIG (set to /config.json, the board's file).
 """
 import argparse
 import os
@@ -31,6 +34,16 @@ vfs.umount('/')
 vfs.mount(vfs.VfsPosix(%r), '/')
 os.chdir('/')
 sys.path[:] = ['', '.frozen', '/lib']
+import machine as _machine
+class _SimMachine:
+    # the unix port's machine has no reset(): this one asks the supervisor for a hard reset
+    def __getattr__(self, name):
+        return getattr(_machine, name)
+    def reset(self):
+        open(%r, 'w').close()
+        raise SystemExit
+sys.modules['machine'] = _SimMachine()
+del _SimMachine
 def _sim_run(name):
     try:
         os.stat(name)
@@ -49,6 +62,7 @@ del _sim_run
 """
 
 CTRL_A, CTRL_B, CTRL_C = 0x01, 0x02, 0x03
+HARD_RESET_FLAG = '.sim-hard-reset'   # in the flash folder: written by the child's machine.reset()
 
 
 def child_argv(micropython, startup):
@@ -83,6 +97,7 @@ class SimBoard:
         self.autorun = autorun
         self.env = dict(os.environ if env is None else env)
         self.env['MICROPYPATH'] = '.frozen'  # sys.path is set by STARTUP once "/" is the flash folder
+        self.env['CAMDOT_CONFIG'] = '/config.json'  # main.py off-board reads this (the board's file)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.device = os.ttyname(self.slave)
@@ -90,7 +105,8 @@ class SimBoard:
         self.child = None
 
     def start_child(self, run_main):
-        argv = child_argv(self.micropython, STARTUP % (self.root, bool(run_main)))
+        startup = STARTUP % (self.root, '/' + HARD_RESET_FLAG, bool(run_main))
+        argv = child_argv(self.micropython, startup)
         self.child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, bufsize=0, cwd=self.root, env=self.env)
         if self.raw:
@@ -113,7 +129,12 @@ class SimBoard:
         self.child.wait()
         self.child.stdout.close()
         self.child.stdin.close()
-        os.write(self.master, b'MPY: soft reboot\r\n')
+        flag = os.path.join(self.root, HARD_RESET_FLAG)
+        if os.path.exists(flag):
+            os.remove(flag)
+            self.raw = False  # a hard reset comes up in the friendly REPL
+        else:
+            os.write(self.master, b'MPY: soft reboot\r\n')
         self.start_child(run_main=self.autorun and not self.raw)
 
     def serve(self):

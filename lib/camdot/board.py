@@ -24,7 +24,8 @@ AP_IP = '192.168.4.1'       # ESP32 soft-AP default address
 SETUP_TIMEOUT_MS = 300000   # the setup page gives up after 5 min (see boot())
 
 # What boot() found; main.py reads it (the interpreter keeps modules from boot.py to main.py).
-state = {'booted': False, 'safe': None, 'mode': None, 'ip': None}
+# safe: the reason or ''; mode: 'station' / 'ap' / ''; ip: the board's address or ''.
+state = {'booted': False, 'safe': '', 'mode': '', 'ip': ''}
 
 
 def log(msg):
@@ -84,7 +85,7 @@ def safe_mode(flag=None):
     """main.py's question: what boot() decided, or (if boot did not run) whether the flag exists."""
     flag = flag or SAFE_FLAG
     if state['booted']:
-        return state['safe']
+        return state['safe'] or None
     return ('flag file ' + flag) if _exists(flag) else None
 
 
@@ -160,6 +161,13 @@ def start_ap(name):
     return ap
 
 
+def _text(raw):
+    try:
+        return raw.decode()
+    except UnicodeError:
+        return ''
+
+
 def scan(limit=12):
     """Visible networks as [(ssid, rssi)], strongest first, names unique; [] on any error."""
     import network
@@ -170,14 +178,9 @@ def scan(limit=12):
     except Exception as exc:
         log('scan failed: %r' % exc)
         return []
-    best = {}
-    for entry in found:
-        try:
-            name = entry[0].decode()
-        except UnicodeError:
-            continue
-        if name and (name not in best or entry[3] > best[name]):
-            best[name] = entry[3]
+    # weakest first, so the strongest entry of a name is the one the dict keeps
+    best = {_text(e[0]): e[3] for e in sorted(found, key=lambda e: e[3])}
+    best.pop('', None)
     out = sorted(best.items(), key=lambda item: -item[1])
     return out[:limit]
 
@@ -403,6 +406,15 @@ def _lib_first():
         sys.path.insert(1 if sys.path and sys.path[0] == '' else 0, '/lib')
 
 
+def soft_reset():
+    """True after a soft reset (Ctrl-D, and mpremote before each command)."""
+    try:
+        import machine
+        return machine.reset_cause() == machine.SOFT_RESET
+    except Exception:
+        return False
+
+
 def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
     """boot.py's whole job. Bounded in time; logs and swallows every error but KeyboardInterrupt.
 
@@ -410,12 +422,15 @@ def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
     2. hostname, then the configured Wi-Fi (bounded retries);
     3. no Wi-Fi -> access point camdot-XXXX with the setup page; saved -> reset; timeout -> reset
        when a network is configured (try it again), else go on to main.py with the AP up.
+    After a soft reset (mpremote does one before each command) boot stays quick: no pin window,
+    one short Wi-Fi attempt, no setup page; so tools always reach the REPL.
     """
     state['booted'] = True
     try:
         _lib_first()
-        reason = check_safe_mode()
-        state['safe'] = reason
+        soft = soft_reset()
+        reason = check_safe_mode(window_ms=0 if soft else None)
+        state['safe'] = reason or ''
         if reason:
             log('SAFE MODE (%s): the app will not start. Leave it: remove %s and reset.'
                 % (reason, SAFE_FLAG))
@@ -425,12 +440,15 @@ def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
         set_hostname(cfg['hostname'])
         ssid = cfg['wifi']['ssid']
         if ssid:
-            ip = connect_station(ssid, cfg['wifi']['password'])
+            ip = connect_station(ssid, cfg['wifi']['password'], *((5000, 1) if soft else ()))
             if ip:
                 state['mode'], state['ip'] = 'station', ip
                 return state
         else:
             log('no Wi-Fi configured')
+        if soft:
+            log('soft reset: no setup page (press reset for it)')
+            return state
         import network
         name = ap_name(network.WLAN(network.STA_IF).config('mac'))
         start_ap(name)

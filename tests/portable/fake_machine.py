@@ -10,6 +10,13 @@ test's `except Exception` cannot swallow it) and tests catch that.
 """
 import sys
 
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+
+cause = [PWRON_RESET]   # what reset_cause() answers
 levels = {}       # pin id -> level read by Pin.value() (default 1: pulled up)
 written = {}      # pin id -> last level written
 resets = []
@@ -92,11 +99,16 @@ def reset():
     raise Reset()
 
 
+def reset_cause():
+    return cause[0]
+
+
 def unique_id():
     return b'\x24\x6f\x28\xa1\xb2\xc3'
 
 
-def install(levels_=None):
+def install(levels_=None, cause_=PWRON_RESET):
+    cause[0] = cause_
     levels.clear()
     levels.update(levels_ or {})
     written.clear()

@@ -11,10 +11,10 @@ from camdot import board
 from camdot.compat import ticks_diff, ticks_ms
 
 
-def setup(air=None, levels=None, rssi=None):
+def setup(air=None, levels=None, rssi=None, cause=1):
     fake_network.install(air, rssi)
-    fake_machine.install(levels)
-    board.state.update({'booted': False, 'safe': None, 'mode': None, 'ip': None})
+    fake_machine.install(levels, cause)
+    board.state.update({'booted': False, 'safe': '', 'mode': '', 'ip': ''})
     board.SAFE_WINDOW_MS = 30
 
 
@@ -362,11 +362,11 @@ def test_no_safe_mode_when_pin_is_high():
         teardown()
 
 
-def boot_with(cfg, air=None, setup_result=False):
+def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1):
     """Run board.boot() with `cfg` as the config file and a stand-in for the setup page."""
     path = tmp_path('board-boot.json')
     write(path, json.dumps(cfg))
-    setup(air)
+    setup(air, levels, cause=cause)
     board.SAFE_FLAG = tmp_path('no-such-flag')
     seen = []
     real = board.run_setup
@@ -430,6 +430,28 @@ def test_boot_resets_to_retry_a_configured_network_after_setup_timeout():
         teardown()
 
 
+def test_boot_after_soft_reset_is_quick_and_never_serves_setup():
+    try:
+        calls = []
+        real = board.connect_station
+
+        def connect(ssid, password, timeout_ms=15000, retries=3):
+            calls.append((timeout_ms, retries))
+            return None
+        board.connect_station = connect
+        try:
+            state, seen = boot_with({'wifi': {'ssid': 'home', 'password': 'secret-pw'}},
+                                    levels={0: 0}, cause=fake_machine.SOFT_RESET)
+        finally:
+            board.connect_station = real
+        assert state['safe'] == ''          # no pin window after a soft reset
+        assert calls == [(5000, 1)]         # one short attempt
+        assert seen == [] and fake_machine.resets == []
+        assert not fake_network.WLAN(fake_network.AP_IF).active()
+    finally:
+        teardown()
+
+
 def test_boot_swallows_errors():
     try:
         real = board.set_hostname
@@ -441,7 +463,7 @@ def test_boot_swallows_errors():
             state, seen = boot_with({'wifi': {'ssid': 'home', 'password': 'secret-pw'}})
         finally:
             board.set_hostname = real
-        assert state['booted'] and state['mode'] is None
+        assert state['booted'] and state['mode'] == '' and state['safe'] == ''
     finally:
         teardown()
 
