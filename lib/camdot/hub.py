@@ -300,7 +300,10 @@ class Hub:
         return list(self._subs)
 
     def _lookup(self, topic):
-        subs = self._cache.get(topic)
+        try:
+            subs = self._cache.get(topic)
+        except TypeError:  # unhashable: not a topic, check_topic() says so
+            subs = None
         if subs is None:
             check_topic(topic)
             names = None

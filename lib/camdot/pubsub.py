@@ -48,7 +48,7 @@ def _encode(payload):
 
 async def _send(ws, data):
     if isinstance(data, (list, tuple)):  # several buffers, one binary message, no join
-        await ws.send_parts(2, data)
+        await ws.send_parts(ws.BINARY, data)
     else:
         await ws.send(data)
 

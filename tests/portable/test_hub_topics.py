@@ -93,7 +93,7 @@ def test_valid_filters_split_once():
 
 def test_published_topics_must_not_have_wildcards():
     hub = Hub()
-    for bad in ('a/+', 'a/#', '#', '+', 'a+b', '', None, 5, 'a\x00'):
+    for bad in ('a/+', 'a/#', '#', '+', 'a+b', '', None, 5, 'a\x00', ['a'], b'a'):
         raises(TopicError, hub.publish, bad, 1)
         raises(TopicError, hub.has_subscribers, bad)
         raises(TopicError, check_topic, bad)

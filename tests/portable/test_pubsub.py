@@ -10,6 +10,7 @@ from microdot.websocket import WebSocketError
 
 class FakeWS:
     """The WebSocket API the helpers use: send, receive (raises WebSocketError once closed), close."""
+    BINARY = 2
 
     def __init__(self, blocked=False):
         self.sent = []
@@ -41,6 +42,7 @@ class FakeWS:
         self.sent.append(data)
 
     async def send_parts(self, opcode, parts):
+        assert opcode == self.BINARY
         await self.send(b''.join(parts))
 
     async def close(self, code=1000, reason=''):
