@@ -36,7 +36,13 @@ $(DEPS)/node/.stamp:
 	test -f $(DEPS)/node/node_modules/wot-thing-description-types/schema/td-json-schema-validation.json
 	touch $@
 
-setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp
+# The device page, gzipped next to its sources (served with Content-Encoding: gzip).
+WWW := lib/camdot/www
+$(DEPS)/www.stamp: $(VENV)/.stamp tools/compress_assets.py $(filter-out %.gz,$(wildcard $(WWW)/*))
+	$(PY) tools/compress_assets.py $(WWW)
+	touch $@
+
+setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/www.stamp
 
 # ---- the device app on the unix port ----
 run: setup
