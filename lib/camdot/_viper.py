@@ -2,7 +2,12 @@
 
     from camdot._viper import mask, utf8   # chosen by camdot.mask / camdot.utf8, not used directly
 """
+import sys
+
 import micropython
+
+if sys.byteorder != 'little':  # mask() builds its key word little-endian
+    raise ImportError('camdot._viper needs a little-endian CPU')
 
 
 @micropython.viper
@@ -37,7 +42,8 @@ def utf8(buf: ptr8, start: int, end: int, state: int) -> int:
     s = state
     i = start
     base = int(buf)
-    high = 0x8080 | (0x8080 << 16)
+    high = 0x8080
+    high |= high << 16  # at run time: folded, 0x80808080 is no small int on a 32-bit board
     while i < end:
         if s == 0:
             # ASCII fast path: skip aligned words with no high bit set.

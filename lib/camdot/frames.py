@@ -3,17 +3,15 @@
     p = Parser(client=False, max_message=0)   # server role: incoming frames must be masked
     p.feed(data)                              # any chunking; raises ProtocolError (.code)
     ev = p.next()                             # None or (opcode, payload)
-    sock.write(header(OP_BINARY, len(payload))); sock.write(payload)
+    writer.write(header(OP_BINARY, len(payload))); writer.write(payload)
 
 Events: OP_TEXT -> str, OP_BINARY -> bytearray (the whole message), OP_PING/OP_PONG -> bytes,
-OP_CLOSE -> (code or None, reason). Zero-copy reads: `buf = p.buffer()` is where the next
-`p.wanted()` bytes belong; read into it, then `p.commit(n)`.
+OP_CLOSE -> (code or None, reason). Zero-copy reading: `p.buffer()` is a memoryview where the
+next bytes go (at most `p.wanted()`, which never runs past the current frame): fill it, `p.commit(n)`.
 """
 import struct
 
-from camdot.compat import const
-from camdot.mask import mask_range
-from camdot.utf8 import Utf8Validator, valid
+from camdot.compat import MICROPYTHON, const
 
 OP_CONT = const(0)
 OP_TEXT = const(1)
@@ -22,21 +20,36 @@ OP_CLOSE = const(8)
 OP_PING = const(9)
 OP_PONG = const(10)
 
-# Without a max_message limit, buffers grow as the data arrives (doubling from this size) rather
-# than trusting an announced length outright.
+# Without max_message, a buffer grows as data arrives, doubling from this size, instead of
+# allocating whatever length a peer announces.
 _STEP = const(65536)
+
+_mask = _scan = None
+if MICROPYTHON:
+    try:  # the viper bodies straight away: camdot.mask and camdot.utf8 cost RAM to import
+        from camdot._viper import mask as _mask, utf8 as _scan
+    except Exception:
+        pass
+if _scan is None:
+    from camdot.mask import mask_range as _mask
+    from camdot.utf8 import scan as _scan
 
 
 class ProtocolError(Exception):
-    """A peer broke the protocol: close the connection with .code (1002, 1007 or 1009)."""
+    """The peer broke the protocol: fail the connection with .code (1002, 1007 or 1009)."""
 
     def __init__(self, message, code=1002):
         super().__init__(message)
         self.code = code
 
 
+def apply_mask(buf, key, offset=0):
+    """Same as camdot.mask.apply_mask (without importing that module)."""
+    _mask(buf, 0, len(buf), key, offset)
+
+
 def valid_close_code(code):
-    """True for a close code a peer may send (RFC 6455 7.4 plus IANA 1012-1014, 3000-4999)."""
+    """True for a close code a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999)."""
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
@@ -50,102 +63,63 @@ def header(opcode, length, fin=True, mask=None):
         h = struct.pack('!BBH', b0, m | 126, length)
     else:
         h = struct.pack('!BBQ', b0, m | 127, length)
-    return h + bytes(mask) if mask else h
-
-
-def frame(opcode, payload=b'', fin=True, mask=None):
-    """A whole frame as bytes (copies and masks the payload: for small frames and clients)."""
-    if isinstance(payload, str):
-        payload = payload.encode()
-    if mask:
-        payload = bytearray(payload)
-        mask_range(payload, 0, len(payload), mask, 0)
-    return header(opcode, len(payload), fin, mask) + payload
+    return h + mask if mask else h
 
 
 def close_payload(code=1000, reason=''):
-    """Close frame payload; code None gives the empty payload. ValueError for what can't be sent."""
+    """Close frame payload (code None: empty). ValueError for a code or reason that can't be sent."""
     if code is None:
         return b''
-    if not valid_close_code(code) or code in (1004, 1005, 1006):
-        raise ValueError('bad close code %d' % code)
     reason = reason.encode() if isinstance(reason, str) else bytes(reason)
-    if len(reason) > 123:
-        raise ValueError('close reason over 123 bytes')
+    if not valid_close_code(code) or len(reason) > 123:
+        raise ValueError('bad close code or reason')
     return struct.pack('!H', code) + reason
 
 
-def parse_close(data):
-    """(code or None, reason) from a received close payload; ProtocolError if invalid."""
-    n = len(data)
-    if n == 0:
-        return None, ''
-    if n == 1:
-        raise ProtocolError('close payload of 1 byte')
-    code = data[0] << 8 | data[1]
-    if not valid_close_code(code):
-        raise ProtocolError('invalid close code %d' % code)
-    if not valid(memoryview(data)[2:]):
-        raise ProtocolError('close reason not UTF-8', 1007)
-    return code, str(memoryview(data)[2:], 'utf-8')
-
-
 class Parser:
-    """Incremental frame parser for one direction of one connection."""
+    """Incremental frame parser for the incoming direction of one connection."""
 
     def __init__(self, client=False, max_message=0):
         self.client = bool(client)
         self.max_message = max_message
-        self._hdr = bytearray(14)
-        self._hn = 0             # header bytes collected
-        self._need = 2           # header bytes needed (2 until the length form and mask are known)
-        self._left = -1          # payload bytes still due for this frame; -1 while in the header
-        self._op = 0             # opcode of the current frame
-        self._fin = True
-        self._key = bytearray(4)
-        self._masked = False
-        self._phase = 0          # payload bytes of this frame already seen (mask phase)
-        self._dst = None         # buffer the payload goes to: the message or a control payload
-        self._pos = 0            # write position in _dst
-        self._mop = 0            # opcode of the message in progress (0: none)
+        self.error = None    # the ProtocolError that killed this parser
+        self._h = bytearray(14)
+        self._hn = 0         # header bytes received
+        self._need = 2       # header bytes needed (2 until the length form is known)
+        self._left = -1      # payload bytes due for the current frame; -1 while in a header
+        self._mop = 0        # opcode of the message in progress (0: none)
         self._msg = None
-        self._utf8 = Utf8Validator()
-        self._events = []
-        self.error = None        # the ProtocolError that killed this parser
+        self._u = 0          # UTF-8 state of the text message in progress
+        self._ev = []
 
     def next(self):
-        """The next complete event (opcode, payload), or None. Events completed before an error
-        stay available."""
-        ev = self._events
-        return ev.pop(0) if ev else None
+        """The next event (opcode, payload) or None. Events completed before an error are kept."""
+        return self._ev.pop(0) if self._ev else None
 
     def wanted(self):
-        """Bytes the parser needs now, never past the end of the current frame's header or payload
-        (0 once dead). Reading exactly this much never over-reads into the next frame."""
+        """Bytes needed now, never past the current header or payload (0 once dead)."""
         if self.error:
             return 0
-        if self._left < 0:
-            return self._need - self._hn
-        return self._left
+        return self._need - self._hn if self._left < 0 else self._left
 
     def buffer(self):
-        """Writable memoryview for the next bytes (at most wanted()); fill it and call commit(n)."""
+        """Writable memoryview for the next bytes (1..wanted() long): fill it, then commit(n)."""
         if self.error:
             raise self.error
         if self._left < 0:
-            return memoryview(self._hdr)[self._hn:self._need]
+            return memoryview(self._h)[self._hn:self._need]
         p = self._pos
-        return memoryview(self._dst)[p:p + min(self._left, len(self._dst) - p)]
+        return memoryview(self._dst)[p:p + self._left]
 
     def commit(self, n):
         """n bytes were written at the start of buffer(): parse them."""
         try:
-            if self._left < 0:
+            if self._left >= 0:
+                self._payload(n)
+            else:
                 self._hn += n
                 if self._hn == self._need:
                     self._header()
-            elif n:
-                self._got(n)
         except ProtocolError as exc:
             self.error = exc
             raise
@@ -155,143 +129,116 @@ class Parser:
         if self.error:
             raise self.error
         mv = memoryview(data)
-        n = len(mv)
         i = 0
-        try:
-            while i < n:
-                if self._left < 0:
-                    hn = self._hn
-                    k = min(self._need - hn, n - i)
-                    self._hdr[hn:hn + k] = mv[i:i + k]
-                    i += k
-                    self._hn = hn + k
-                    if hn + k == self._need:
-                        self._header()
-                else:
-                    p = self._pos
-                    k = min(self._left, n - i, len(self._dst) - p)
-                    self._dst[p:p + k] = mv[i:i + k]
-                    i += k
-                    self._got(k)
-        except ProtocolError as exc:
-            self.error = exc
-            raise
+        n = len(mv)
+        while i < n:
+            b = self.buffer()
+            k = min(len(b), n - i)
+            b[:k] = mv[i:i + k]
+            i += k
+            self.commit(k)
 
     def _header(self):
-        h = self._hdr
+        h = self._h
         b0 = h[0]
-        b1 = h[1]
-        ln = b1 & 0x7F
+        op = b0 & 15
+        ln = h[1] & 127
         if self._need == 2:
-            # First two bytes: everything but the extended length and the key can be checked.
-            op = b0 & 0x0F
+            # Everything but the extended length and the key can be checked on two bytes.
             if b0 & 0x70:
                 raise ProtocolError('reserved bits set')
             if 2 < op < 8 or op > 10:
-                raise ProtocolError('unknown opcode %d' % op)
-            if bool(b1 & 0x80) == self.client:
-                raise ProtocolError('masked frame from server' if self.client else 'unmasked frame from client')
-            if op >= 8:
-                if not b0 & 0x80:
-                    raise ProtocolError('fragmented control frame')
-                if ln > 125:
-                    raise ProtocolError('control frame over 125 bytes')
-            elif op == OP_CONT:
-                if not self._mop:
-                    raise ProtocolError('continuation without a message')
-            elif self._mop:
-                raise ProtocolError('new message before the last one ended')
-            need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if self.client else 4)
-            if need > 2:
-                self._need = need
+                raise ProtocolError('unknown opcode')
+            if (h[1] > 127) == self.client:
+                raise ProtocolError('bad masking')
+            if op > 7:
+                if ln > 125 or b0 < 128:
+                    raise ProtocolError('bad control frame')
+            elif (op == 0) != (self._mop > 0):
+                raise ProtocolError('bad continuation')
+            self._need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if self.client else 4)
+            if self._need > 2:
                 return
-        op = b0 & 0x0F
-        i = 2
         if ln == 126:
             ln = h[2] << 8 | h[3]
-            i = 4
         elif ln == 127:
-            if h[2] & 0x80:
-                raise ProtocolError('64-bit length with the top bit set')
+            if h[2] > 127:
+                raise ProtocolError('bad length')
             ln = int.from_bytes(h[2:10], 'big')
-            i = 10
         if op < 8:
-            total = ln + (len(self._msg) if op == OP_CONT else 0)
-            if 0 < self.max_message < total:
-                raise ProtocolError('message over %d bytes' % self.max_message, 1009)
-        self._masked = not self.client
-        if self._masked:
-            k = self._key
-            k[0] = h[i]
-            k[1] = h[i + 1]
-            k[2] = h[i + 2]
-            k[3] = h[i + 3]
-        self._hn = 0
-        self._need = 2
-        self._op = op
-        self._fin = b0 & 0x80
-        self._phase = 0
-        self._left = ln
-        if op >= 8:
-            self._dst = bytearray(ln)
-            self._pos = 0
-        else:
+            if 0 < self.max_message < ln + (len(self._msg) if self._mop else 0):
+                raise ProtocolError('message too big', 1009)
             if op:
                 self._mop = op
                 self._msg = b''
-                self._utf8.reset()
+                self._u = 0
+            op = self._mop
+        self._key = None if self.client else h[self._need - 4:self._need]
+        self._hn = 0
+        self._need = 2
+        self._op = op        # for data frames, the message's opcode
+        self._fin = b0 > 127
+        self._phase = 0      # payload bytes of this frame so far (mask phase)
+        self._left = ln
+        if op > 7:
+            self._dst = bytearray(ln)
+            self._pos = 0
+        else:
+            self._dst = self._msg
             self._pos = len(self._msg)
-            self._grow()
-        if not ln:
-            self._done()
+        self._payload(0)
 
-    def _grow(self):
-        # Make room in the message buffer for (some of) the rest of this frame.
-        msg = self._msg
-        have = len(msg)
-        need = self._pos + self._left
-        if not self.max_message and need - have > max(have, _STEP):
-            need = have + max(have, _STEP)
-        try:
-            if not have:
-                msg = self._msg = bytearray(need)
-            elif need > have:
-                msg.extend(bytes(need - have))
-        except (MemoryError, OverflowError):
-            raise ProtocolError('message too big for memory', 1009)
-        self._dst = msg
-
-    def _got(self, k):
-        # k payload bytes were stored at _dst[_pos:]: unmask, check, account for them.
+    def _payload(self, k):
+        # k more payload bytes are at _dst[_pos:]: unmask and check them; finish the frame.
         dst = self._dst
         p = self._pos
-        if self._masked:
-            mask_range(dst, p, p + k, self._key, self._phase)
-        if self._mop == OP_TEXT and self._op < 8 and not self._utf8.feed(dst, p, p + k):
-            raise ProtocolError('invalid UTF-8 in text', 1007)
-        self._phase += k
-        self._pos = p + k
-        self._left -= k
-        if not self._left:
-            self._done()
-        elif self._pos == len(dst):
-            self._grow()
-
-    def _done(self):
-        # The current frame is complete.
-        op = self._op
+        if k:
+            if self._key:
+                _mask(dst, p, p + k, self._key, self._phase)
+            if self._op == OP_TEXT:
+                self._u = _scan(dst, p, p + k, self._u)
+                if self._u < 0:
+                    raise ProtocolError('invalid UTF-8', 1007)
+            self._phase += k
+            self._pos = p = p + k
+            self._left -= k
+        if self._left:
+            if p == len(dst):
+                # Room in the message buffer for (some of) the rest of the frame.
+                need = p + self._left
+                if not self.max_message:
+                    need = min(need, p + max(p, _STEP))
+                try:
+                    if p:
+                        dst.extend(bytes(need - p))
+                    else:
+                        self._msg = self._dst = bytearray(need)
+                except (MemoryError, OverflowError):
+                    raise ProtocolError('message too big', 1009)
+            return
         self._left = -1
-        if op >= 8:
-            data = bytes(self._dst)
-            self._dst = None
-            self._events.append((op, parse_close(data) if op == OP_CLOSE else data))
+        self._dst = None
+        op = self._op
+        if op > 7:
+            ev = bytes(dst)
+            if op == OP_CLOSE:
+                n = len(ev)
+                code = None
+                if n:
+                    code = ev[0] << 8 | ev[1] if n > 1 else 0
+                    if not valid_close_code(code):
+                        raise ProtocolError('bad close code')
+                    if _scan(ev, 2, n, 0):
+                        raise ProtocolError('invalid UTF-8', 1007)
+                ev = (code, str(ev[2:], 'utf-8'))
         elif self._fin:
-            msg = self._msg
-            op = self._mop
-            self._dst = self._msg = None
+            ev = self._msg
+            self._msg = None
             self._mop = 0
             if op == OP_TEXT:
-                if not self._utf8.final():
-                    raise ProtocolError('truncated UTF-8 in text', 1007)
-                msg = str(msg, 'utf-8')
-            self._events.append((op, msg))
+                if self._u:
+                    raise ProtocolError('invalid UTF-8', 1007)
+                ev = str(ev, 'utf-8')
+        else:
+            return
+        self._ev.append((op, ev))

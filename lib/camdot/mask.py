@@ -3,14 +3,15 @@
     from camdot.mask import apply_mask
     apply_mask(buf, key, offset=0)   # buf[i] ^= key[(offset + i) % 4]; buf is a bytearray/memoryview
 
-MicroPython uses a viper body over aligned 32-bit words; CPython XORs the whole buffer as one big
-int (fast there); `xor_blocks` is the portable fallback (big ints over small blocks: bounded memory).
+`mask_range(buf, start, end, key, phase)` is the fastest body here: viper over aligned 32-bit
+words on MicroPython, one big-int XOR on CPython; `xor_blocks` is the portable fallback.
 """
 from camdot.compat import MICROPYTHON
 
 
 def xor_blocks(buf, start, end, key, phase, block=256):
-    """Portable body: buf[start:end] ^= key, key[phase & 3] lining up with buf[start]."""
+    """Portable body: buf[start:end] ^= key, key[phase & 3] lining up with buf[start]. Big ints
+    over blocks (0: one block), which bounds the memory used."""
     if end <= start:
         return
     p = phase & 3
@@ -19,35 +20,23 @@ def xor_blocks(buf, start, end, key, phase, block=256):
     pattern = key * ((step >> 2) + 1)
     kint = int.from_bytes(pattern[:step], 'big')
     mv = memoryview(buf)
-    i = start
-    while i < end:
-        n = end - i
-        if n >= step:
-            n = step
-            k = kint
-        else:
-            k = int.from_bytes(pattern[:n], 'big')
-        seg = mv[i:i + n]
+    while start < end:
+        n = min(step, end - start)
+        seg = mv[start:start + n]
+        k = kint if n == step else int.from_bytes(pattern[:n], 'big')
         seg[:] = (int.from_bytes(seg, 'big') ^ k).to_bytes(n, 'big')
-        i += n
+        start += n
 
 
-def _whole(buf, start, end, key, phase):
-    xor_blocks(buf, start, end, key, phase, 0)
-
-
-mask_range = None  # mask_range(buf, start, end, key, phase): the fastest body on this runtime
+mask_range = xor_blocks
 if MICROPYTHON:
     try:
-        import sys
-        if sys.byteorder == 'little':
-            from camdot._viper import mask as mask_range
-    except Exception:  # no viper emitter in this firmware
+        from camdot._viper import mask as mask_range
+    except Exception:  # no viper emitter in this firmware (or a big-endian CPU)
         pass
-    if mask_range is None:
-        mask_range = xor_blocks
 else:
-    mask_range = _whole
+    def mask_range(buf, start, end, key, phase):
+        xor_blocks(buf, start, end, key, phase, 0)  # CPython's big ints are fast: one block
 
 
 def apply_mask(buf, key, offset=0):

@@ -5,16 +5,18 @@
     ok = v.final()                                    # False also for a truncated last character
 
 A chunk may end mid-character: the state carries over, and a byte that can't continue the
-sequence fails at once (fail fast). MicroPython's own decoder accepts overlongs and surrogates,
-so there the check is a viper state machine; CPython's strict decoder does the bulk.
+sequence fails at once (fail fast). `scan(buf, start, end, state) -> state` is the fastest body
+here: MicroPython's decoder accepts overlongs and surrogates, so there it is a viper state machine;
+on CPython the strict C decoder does the bulk. States: 0 between characters, -1 invalid, else
+need | lo << 2 | hi << 10 (continuation bytes still due, and the range allowed for the next one).
 """
 from camdot.compat import MICROPYTHON
 
-_CONT = 1 | 0x80 << 2 | 0xBF << 10  # one continuation byte 80..BF still expected
+_CONT = 1 | 0x80 << 2 | 0xBF << 10  # one continuation byte 80..BF due
 
 
 def step(s, b):
-    """One byte through the state machine (state: 0, -1 invalid, else need | lo << 2 | hi << 10)."""
+    """The state after byte b (the whole state machine, one byte at a time)."""
     if s == 0:
         if b < 0x80:
             return 0
@@ -31,47 +33,43 @@ def step(s, b):
 
 
 def scan_py(buf, start, end, s):
-    """Portable body: the state after buf[start:end]; ASCII runs are checked by the decoder."""
+    """Portable body; an all-ASCII chunk is recognised by the decoder without a Python loop."""
     if s == 0:
         try:
             if len(str(memoryview(buf)[start:end], 'utf-8')) == end - start:
-                return 0  # all ASCII
+                return 0
         except UnicodeError:
             pass
-    for i in range(start, end):
-        s = step(s, buf[i])
-        if s < 0:
-            break
-    return s
-
-
-def _scan_cpython(buf, start, end, s):
-    # Finish a character left open by the previous chunk (<= 3 bytes), let the strict C decoder
-    # check the bulk, then step through the incomplete tail it leaves (it accepts ED A0.. there).
-    while s > 0 and start < end:
-        s = step(s, buf[start])
-        start += 1
-    if s or start == end:
-        return s
-    try:
-        start += _decode(memoryview(buf)[start:end], 'strict', False)[1]
-    except UnicodeDecodeError:
-        return -1
     while start < end and s >= 0:
         s = step(s, buf[start])
         start += 1
     return s
 
 
-scan = None  # scan(buf, start, end, state) -> state: the fastest body on this runtime
+scan = scan_py
 if MICROPYTHON:
     try:
         from camdot._viper import utf8 as scan
     except Exception:  # no viper emitter in this firmware
-        scan = scan_py
+        pass
 else:
-    from codecs import utf_8_decode as _decode
-    scan = _scan_cpython
+    from codecs import utf_8_decode
+
+    def scan(buf, start, end, s):
+        # Finish a character left open by the previous chunk (<= 3 bytes), let the strict C decoder
+        # check the bulk, then step through the incomplete tail it leaves (it accepts ED A0 there).
+        while s > 0 and start < end:
+            s = step(s, buf[start])
+            start += 1
+        if s == 0 and start < end:
+            try:
+                start += utf_8_decode(memoryview(buf)[start:end], 'strict', False)[1]
+            except UnicodeDecodeError:
+                return -1
+            while start < end and s >= 0:
+                s = step(s, buf[start])
+                start += 1
+        return s
 
 
 class Utf8Validator:
@@ -85,12 +83,11 @@ class Utf8Validator:
 
     def feed(self, data, start=0, end=None):
         """Check data[start:end]; False once anything fed so far is invalid."""
-        s = self.state
         if end is None:
             end = len(data)
-        if s >= 0 and start < end:
-            s = self.state = scan(data, start, end, s)
-        return s >= 0
+        if self.state >= 0 and start < end:
+            self.state = scan(data, start, end, self.state)
+        return self.state >= 0
 
     def final(self):
         """True if everything fed is valid and ends on a character boundary."""
