@@ -9,22 +9,17 @@ the single place that shows what the device serves.
 """
 from microdot import Microdot
 
-from camdot import __version__
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>%s - camdot</title></head>
-<body><h1>%s</h1><p>camdot %s is running.</p></body></html>
-"""
+from camdot.hub import Hub
 
 
-def create_app(config):
+def create_app(config, hub=None, cam=None):
     app = Microdot()
-    name = config['hostname']
+    app.hub = hub = hub or Hub()
 
-    @app.get('/')
-    async def index(request):
-        return PAGE % (name, name, __version__), 200, {'Content-Type': 'text/html; charset=utf-8'}
+    # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.
+    from camdot import stream
+    from camdot.camera import open_camera
+    app.cam = cam = cam or open_camera(config['camera'])
+    stream.install(app, hub, cam, config)
 
     return app

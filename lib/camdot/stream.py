@@ -1,0 +1,542 @@
+"""Live camera streaming: one capture loop fanned out through the hub to many viewers.
+
+    from camdot import stream
+    s = stream.install(app, hub, cam, config)     # routes /, /ws/stream, /stream, /capture
+    s.stats                                       # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
+
+The loop captures only while someone watches, paced at camera.fps (capped by camera.max_fps),
+and publishes ONE reused `Frame` on 'camera/frame'; every viewer holds a latest-wins subscription,
+so a slow viewer skips frames instead of queueing them. Joins and leaves go out on 'camera/viewers'
+(the count), camera failures on 'camera/status' (a dict).
+
+Zero-copy lifetime: a driver frame is valid only until the next capture(). A viewer sending
+straight from it counts itself in `frame.users`; before capturing again the loop waits for that
+count to drop to 0, for at most `camera.stall_ms` (default: two frame periods, >= 100 ms). A viewer
+still sending after that is a straggler: a WebSocket viewer is cut off (its task is cancelled and
+the connection dropped: the page reconnects), an MJPEG or /capture viewer gets a copy of the bytes
+it has not sent yet (the only copy of a frame, a last resort) and carries on. Viewers whose last
+send took longer than a frame period ('slow', and every new viewer for its first frame) are sent
+a private copy instead, so they never hold the driver's buffer and never delay the others.
+
+/ws/stream: each binary message is one complete JPEG the browser decodes as is: the frame with a
+JPEG comment (COM) segment inserted after its SOI carrying "camdot seq=N t=EPOCH_MS v=VIEWERS".
+That header goes out with ws.send_parts(BINARY, [header, frame[2:]]): the frame is never copied.
+Text messages are JSON: {"type": "hello", ...} on connect, {"type": "status", "state": ...} when
+the camera fails and recovers.
+"""
+import asyncio
+import json
+import os
+import time
+
+from microdot import Response
+
+from camdot.compat import ticks_ms, ticks_diff, ticks_add, print_exception
+from camdot.hub import SubscriptionClosed
+
+try:  # camdot.websocket is the project's; microdot's is API-compatible (without send_parts)
+    from camdot.websocket import with_websocket
+except ImportError:  # pragma: no cover
+    from microdot.websocket import with_websocket
+
+TOPIC_FRAME = 'camera/frame'
+TOPIC_VIEWERS = 'camera/viewers'
+TOPIC_STATUS = 'camera/status'
+BOUNDARY = 'camdotframe'
+CHUNK = 4096          # MJPEG body pieces: a full socket makes the stream copy at most this much
+NONE_LIMIT = 5        # consecutive "no frame" captures that count as a failure
+BACKOFF_MIN = 250     # ms, re-init backoff after a capture failure, doubling up to BACKOFF_MAX
+BACKOFF_MAX = 16000
+IDLE_DROP = 30000     # ms without taking a published frame: the viewer is gone (never closed)
+
+
+def epoch_ms():
+    return time.time_ns() // 1000000
+
+
+class Frame:
+    """The one frame object the loop publishes (reused). `buf` is None while not valid."""
+
+    def __init__(self):
+        self.seq = 0
+        self.t = 0          # capture time, ms since the epoch
+        self.buf = None     # the driver's JPEG (memoryview or bytes)
+        self.body = None    # memoryview of buf after its SOI
+        self.users = 0      # viewers sending straight from buf right now
+        self.status = None  # JSON text while the camera is failing
+        self.viewers = 0
+        self._com = self._part = None
+        self._com_seq = self._part_seq = -1
+
+    def com(self):
+        """SOI + the COM segment the page reads; sent before `body` (cached per frame)."""
+        if self._com_seq != self.seq:
+            text = b'camdot seq=%d t=%d v=%d' % (self.seq, self.t, self.viewers)
+            n = len(text) + 2
+            self._com = b'\xff\xd8\xff\xfe' + bytes((n >> 8, n & 255)) + text
+            self._com_seq = self.seq
+        return self._com
+
+    def part(self):
+        """The MJPEG part head, shaped like CameraWebServer's (cached per frame)."""
+        if self._part_seq != self.seq:
+            self._part = ('--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n'
+                          'X-Timestamp: %d.%06d\r\nX-Frame: %d\r\n\r\n' % (
+                              BOUNDARY, len(self.buf), self.t // 1000, self.t % 1000 * 1000,
+                              self.seq)).encode()
+            self._part_seq = self.seq
+        return self._part
+
+
+class Viewer:
+    """One watcher: a latest-wins subscription plus what the loop needs to know about it."""
+
+    def __init__(self, stream, kind):
+        self.kind = kind                  # 'ws' | 'mjpeg' | 'capture'
+        self.sub = stream.hub.subscribe(TOPIC_FRAME, policy='latest')
+        self.task = asyncio.current_task()
+        self.seq = 0                      # last frame taken
+        self.status = None                # last status text sent
+        self.slow = True                  # new viewers get their first frame as a copy
+        self.holding = False              # counted in frame.users
+        self.off = 0                      # MJPEG: bytes of the held frame already handed out
+        self.rest = None                  # MJPEG: the unsent tail, copied when evicted
+        self.evicted = False
+        self.last = ticks_ms()
+
+    async def next(self):
+        """The next new Frame, or a status text; None once the subscription is closed."""
+        while True:
+            try:
+                _, frame = await self.sub.get()
+            except SubscriptionClosed:
+                return None
+            self.last = ticks_ms()
+            if frame.buf is not None:
+                if frame.seq != self.seq:
+                    self.seq = frame.seq
+                    return frame
+            elif frame.status is not None and frame.status is not self.status:
+                self.status = frame.status
+                return frame.status
+
+
+class Stream:
+    """The capture loop and the viewers. See the module docstring."""
+
+    def __init__(self, hub, cam, config=None):
+        cfg = (config or {}).get('camera', config or {})
+        fps = min(cfg.get('fps', 20) or 20, cfg.get('max_fps', 30) or 30)
+        self.hub = hub
+        self.cam = cam
+        self.name = (config or {}).get('hostname', 'camdot')
+        self.period = max(1, int(1000 / fps))
+        self.grace = cfg.get('stall_ms') or max(2 * self.period, 100)
+        self.frame = Frame()
+        self.viewers = []
+        self.stats = {'fps': 0.0, 'target_fps': fps, 'viewers': 0, 'frames': 0, 'sent': 0,
+                      'copies': 0, 'evicted': 0, 'errors': 0, 'reinits': 0, 'state': 'idle',
+                      'backend': cam.name, 'framesize': cam.framesize}
+        self._task = None
+        self._wake = None
+        self._backoff = BACKOFF_MIN
+        self._nones = 0
+
+    # ---- viewers ----
+
+    def join(self, kind):
+        v = Viewer(self, kind)
+        self.viewers.append(v)
+        self._count()
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.create_task(self.run())
+        self._wake.set()
+        return v
+
+    def leave(self, v):
+        self._release(v)
+        v.sub.close()
+        if v in self.viewers:
+            self.viewers.remove(v)
+            self._count()
+
+    def _count(self):
+        n = 0
+        for v in self.viewers:
+            if v.kind != 'capture':
+                n += 1
+        self.stats['viewers'] = self.frame.viewers = n
+        self.hub.publish(TOPIC_VIEWERS, n)
+
+    def _release(self, v):
+        if v.holding:
+            v.holding = False
+            self.frame.users -= 1
+
+    def _evict(self):
+        # Stragglers past the grace period: let go of the driver's buffer on their behalf.
+        frame = self.frame
+        for v in self.viewers:
+            if not v.holding:
+                continue
+            self._release(v)
+            v.slow = True
+            self.stats['evicted'] += 1
+            if v.kind == 'ws':
+                v.evicted = True
+                if v.task is not None:
+                    v.task.cancel()
+            else:
+                try:
+                    v.rest = bytes(frame.buf[v.off:])
+                    self.stats['copies'] += 1
+                except MemoryError:
+                    v.evicted = True
+
+    # ---- the capture loop ----
+
+    async def run(self):
+        cam = self.cam
+        frame = self.frame
+        stats = self.stats
+        due = ticks_ms()
+        window = ticks_ms()
+        count = 0
+        while True:
+            if not self.viewers:
+                stats['state'] = 'idle'
+                stats['fps'] = 0.0
+                self._wake.clear()
+                await self._wake.wait()
+                due = window = ticks_ms()
+                count = 0
+                continue
+            now = ticks_ms()
+            wait = ticks_diff(due, now)
+            if wait > 0:
+                await asyncio.sleep(wait / 1000)
+                now = ticks_ms()
+            due = ticks_add(due, self.period)
+            if ticks_diff(now, due) > 0:
+                due = ticks_add(now, self.period)  # behind: don't burst to catch up
+            if frame.users:
+                await self._settle()
+            self._prune(now)
+            if not self.viewers:
+                continue
+            frame.buf = frame.body = None
+            err = None
+            buf = None
+            try:
+                if not cam.ready:
+                    cam.init()
+                    self._backoff = BACKOFF_MIN
+                buf = cam.capture()
+            except Exception as exc:
+                err = exc
+            if buf is None:
+                stats['errors'] += 1
+                self._nones += 1
+                if err is not None or self._nones >= NONE_LIMIT:
+                    await self._recover(err)
+                    due = ticks_ms()
+                continue
+            self._nones = 0
+            if frame.status is not None:
+                self._set_status('streaming', 'camera recovered')
+                frame.status = None
+            frame.seq += 1
+            frame.t = epoch_ms()
+            frame.buf = buf
+            frame.body = memoryview(buf)[2:]
+            self.hub.publish(TOPIC_FRAME, frame)
+            stats['frames'] += 1
+            stats['state'] = 'streaming'
+            count += 1
+            span = ticks_diff(now, window)
+            if span >= 1000:
+                stats['fps'] = round(count * 1000 / span, 1)
+                stats['framesize'] = cam.framesize
+                window = now
+                count = 0
+
+    async def _settle(self):
+        # Wait (bounded) for the viewers sending from the current buffer to finish.
+        frame = self.frame
+        end = ticks_add(ticks_ms(), self.grace)
+        while frame.users > 0 and ticks_diff(end, ticks_ms()) > 0:
+            await asyncio.sleep(0.001)
+        if frame.users > 0:
+            self._evict()
+
+    def _prune(self, now):
+        for v in list(self.viewers):
+            if not v.holding and ticks_diff(now, v.last) > IDLE_DROP and v.sub.pending:
+                self.leave(v)  # it stopped taking frames long ago: a dead or stalled client
+
+    def _set_status(self, state, message, retry_ms=None):
+        doc = {'type': 'status', 'state': state, 'message': message}
+        if retry_ms is not None:
+            doc['retry_ms'] = retry_ms
+        self.stats['state'] = state
+        self.hub.publish(TOPIC_STATUS, doc)
+        return doc
+
+    async def _recover(self, err):
+        # The camera failed (an exception or NONE_LIMIT empty captures): tell everyone, wait,
+        # re-initialise; the delay doubles while it keeps failing.
+        msg = ('%s: %s' % (type(err).__name__, err)) if err is not None else 'no frames from camera'
+        delay = self._backoff
+        self._backoff = min(delay * 2, BACKOFF_MAX)
+        doc = self._set_status('error', msg, delay)
+        self.frame.status = json.dumps(doc)
+        self.hub.publish(TOPIC_FRAME, self.frame)
+        print('camdot stream: camera failed (%s); re-init in %d ms' % (msg, delay))
+        await asyncio.sleep(delay / 1000)
+        self._nones = 0
+        self.stats['reinits'] += 1
+        try:
+            self.cam.reinit()
+        except Exception as exc:
+            print('camdot stream: re-init failed:', exc)
+
+    # ---- senders ----
+
+    async def send_ws(self, ws, v, frame):
+        """Send one frame to a WebSocket viewer (zero-copy unless it is slow)."""
+        head = frame.com()
+        body = frame.body
+        if v.slow:
+            try:
+                body = bytes(body)
+            except MemoryError:
+                return
+            self.stats['copies'] += 1
+        else:
+            v.holding = True
+            frame.users += 1
+        t0 = ticks_ms()
+        try:
+            if hasattr(ws, 'send_parts'):
+                await ws.send_parts(2, (head, body))
+            else:  # microdot.websocket: one joined copy (development only)
+                await ws.send(bytes(head) + bytes(body))
+        finally:
+            self._release(v)
+        self.stats['sent'] += 1
+        v.slow = ticks_diff(ticks_ms(), t0) > self.period
+
+    async def serve_ws(self, ws):
+        """Run one /ws/stream viewer until it goes away."""
+        v = self.join('ws')
+        reader = asyncio.create_task(self._read(ws, v))
+        try:
+            await ws.send(json.dumps({'type': 'hello', 'name': self.name,
+                                      'framesize': self.cam.framesize,
+                                      'fps': self.stats['target_fps'], 'backend': self.cam.name,
+                                      'viewers': self.stats['viewers']}))
+            if self.frame.status is not None:
+                v.status = self.frame.status
+                await ws.send(v.status)
+            while True:
+                item = await v.next()
+                if item is None:
+                    break
+                if isinstance(item, str):
+                    await ws.send(item)
+                else:
+                    await self.send_ws(ws, v, item)
+        except asyncio.CancelledError:
+            if not v.evicted:
+                raise
+            # Cut off mid-message by the loop: the connection can't continue; drop it.
+            abort = getattr(ws, 'abort', None)
+            if abort is not None:
+                abort()
+            ws.closed = True
+        finally:
+            reader.cancel()
+            self.leave(v)
+
+    async def _read(self, ws, v):
+        # Viewers send nothing we need; reading notices their close (and answers pings).
+        try:
+            while True:
+                await ws.receive()
+        except BaseException:  # closed, failed or cancelled: either way this viewer is done
+            pass
+        v.sub.close()
+
+    async def snapshot(self, timeout=5):
+        """A copy of the next frame as (seq, t, bytes); OSError when none comes in time."""
+        v = self.join('capture')
+        try:
+            return await asyncio.wait_for(self._grab(v), timeout)
+        except asyncio.TimeoutError:
+            raise OSError('no frame from the camera in %d s (%s)' % (timeout, self.stats['state']))
+        finally:
+            self.leave(v)
+
+    async def _grab(self, v):
+        while True:
+            item = await v.next()
+            if item is None:
+                raise OSError('stream stopped')
+            if not isinstance(item, str) and item.buf is not None:
+                # Copied at once, before the loop can capture again (/capture is no hot path).
+                return item.seq, item.t, bytes(item.buf)
+
+
+class MjpegBody:
+    """The /stream response body: an async iterator of multipart pieces (MicroPython has no
+    async generators). Each frame goes out as its part head, then CHUNK-sized memoryview
+    pieces of the driver's buffer (or one copy when the viewer is slow), then CRLF.
+    """
+
+    def __init__(self, stream):
+        self.s = stream
+        self.v = None
+        self.mv = None      # the held frame (zero-copy) being sent
+        self.n = 0
+        self.todo = None    # pieces still to send for a copied frame
+        self.t0 = 0
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        s = self.s
+        v = self.v
+        if v is None:
+            v = self.v = s.join('mjpeg')
+        if self.mv is not None:
+            if v.rest is not None:          # evicted: the unsent tail was copied for us
+                rest = v.rest
+                v.rest = None
+                self.mv = None
+                self.todo = [b'\r\n']
+                return rest
+            if v.evicted:
+                await self.aclose()
+                raise StopAsyncIteration
+            if v.off < self.n:
+                end = min(v.off + CHUNK, self.n)
+                piece = self.mv[v.off:end]
+                v.off = end
+                return piece
+            self.mv = None
+            s._release(v)
+            self._sent()
+            return b'\r\n'
+        if self.todo:
+            piece = self.todo.pop(0)
+            if not self.todo:
+                self._sent()
+            return piece
+        while True:
+            item = await v.next()
+            if item is None:
+                await self.aclose()
+                raise StopAsyncIteration
+            if not isinstance(item, str):
+                break
+            # A status: MJPEG has no place for it; keep the connection, frames resume later.
+        frame = item
+        self.t0 = ticks_ms()
+        if v.slow:
+            try:
+                self.todo = [bytes(frame.buf), b'\r\n']
+            except MemoryError:
+                self.todo = None
+                return b''
+            s.stats['copies'] += 1
+            return frame.part()
+        v.holding = True
+        frame.users += 1
+        v.off = 0
+        v.rest = None
+        self.mv = memoryview(frame.buf)
+        self.n = len(frame.buf)
+        return frame.part()
+
+    def _sent(self):
+        self.s.stats['sent'] += 1
+        self.v.slow = ticks_diff(ticks_ms(), self.t0) > self.s.period
+
+    async def aclose(self):
+        if self.v is not None:
+            self.mv = None
+            self.s.leave(self.v)
+
+
+# ---- routes ----
+
+def _asset(www, name, gzip_ok):
+    # (path, gzipped, stat) for NAME.gz if it exists and the client takes gzip, else NAME.
+    if gzip_ok:
+        try:
+            return www + '/' + name + '.gz', True, os.stat(www + '/' + name + '.gz')
+        except OSError:
+            pass
+    try:
+        return www + '/' + name, False, os.stat(www + '/' + name)
+    except OSError:
+        return None, False, None
+
+
+def install(app, hub, cam, config=None):
+    """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`)."""
+    config = config or {}
+    stream = Stream(hub, cam, config)
+    app.stream = stream
+    www = config.get('www_dir') or (__file__.rsplit('/', 1)[0] + '/www')
+    name = config.get('hostname', 'camdot')
+
+    @app.get('/')
+    async def index(request):
+        gzip_ok = 'gzip' in request.headers.get('Accept-Encoding', '')
+        path, gz, st = _asset(www, 'index.html', gzip_ok)
+        if path is None:
+            return 'device page missing (run `make setup`)', 500
+        etag = '"%x-%x%s"' % (st[6], int(st[8]), '-gz' if gz else '')
+        headers = {'Content-Type': 'text/html; charset=utf-8', 'ETag': etag,
+                   'Cache-Control': 'no-cache', 'Vary': 'Accept-Encoding'}
+        if request.headers.get('If-None-Match') == etag:
+            return '', 304, headers
+        if gz:
+            headers['Content-Encoding'] = 'gzip'
+            headers['Content-Length'] = str(st[6])
+            return Response(body=open(path, 'rb'), headers=headers)
+        # Uncompressed fallback (only off-board: deploy ships the .gz): put the name in the title.
+        with open(path) as f:
+            page = f.read()
+        return page.replace('<title>camdot', '<title>%s - camdot' % name, 1), 200, headers
+
+    @app.get('/ws/stream')
+    @with_websocket
+    async def ws_stream(request, ws):
+        await stream.serve_ws(ws)
+
+    @app.get('/stream')
+    async def mjpeg(request):
+        return Response(body=MjpegBody(stream), headers={
+            'Content-Type': 'multipart/x-mixed-replace;boundary=' + BOUNDARY,
+            'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store',
+            'X-Framerate': str(stream.stats['target_fps'])})
+
+    @app.get('/capture')
+    async def capture(request):
+        try:
+            seq, t, data = await stream.snapshot()
+        except MemoryError:
+            return {'error': 'out of memory for a snapshot'}, 503
+        except OSError as exc:
+            return {'error': str(exc), 'status': stream.stats['state']}, 503
+        return data, 200, {
+            'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store',
+            'Content-Disposition': 'inline; filename="camdot-%d.jpg"' % seq,
+            'X-Timestamp': '%d.%06d' % (t // 1000, t % 1000 * 1000),
+            'Access-Control-Allow-Origin': '*'}
+
+    return stream
