@@ -1,0 +1,345 @@
+"""Connection and request limits for a small device, added around microdot (its code is not patched).
+
+    from camdot import limits
+    lim = limits.install(app, config)      # after auth.install; returns the Limits
+    if not limits.admit_viewer(request):   # a streaming route (WebSocket upgrades are admitted
+        return 'Too many viewers', 503     # automatically, and so are the paths in VIEWER_PATHS)
+
+Two budgets: short HTTP requests (config limits.max_requests) and long-lived viewers, i.e. WebSockets
+and MJPEG streams (config max_clients). A connection counts as a request from accept until its route
+makes it a viewer or it closes; a viewer frees its slot when its connection closes. When the request
+budget is full, a new connection evicts the oldest one still sending its request (slowloris), else it
+gets 503. A request must arrive within limits.header_timeout seconds (408) and be answered within
+limits.request_timeout. While a request is read, lines are bounded by limits.max_line (414/431), the
+headers in count and total size (431), and Content-Length by limits.max_body (413, before microdot
+reads the body); microdot's own Request.max_readline and max_content_length still apply as well.
+"""
+import asyncio
+
+from microdot import Request
+
+from camdot.compat import ticks_diff, ticks_ms
+
+READING, HANDLING, VIEWER = 0, 1, 2
+CHUNK = 512
+VIEWER_PATHS = ('/stream',)
+
+
+REASONS = {400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large',
+           414: 'URI Too Long', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable'}
+
+
+class Refuse(BaseException):
+    """Raised while a request is read to answer it at once with `status` and close.
+
+    Not an Exception: microdot's Request.create turns any Exception into a 400 with a traceback on
+    the console; this one goes past it to Limits.serve, which answers.
+    """
+
+    def __init__(self, status):
+        self.status = status
+
+
+class Conn:
+    """One client connection: its place in the budget and the bounded reader microdot reads from.
+
+    Until the request is complete, lines come from a small buffer filled with read(CHUNK), so that
+    neither a line nor the header block can grow past its limit; once the buffer is empty, reads go
+    straight to the stream (bound as instance attributes: no extra call per WebSocket read).
+    """
+
+    def __init__(self, limits, reader, task):
+        self.limits = limits
+        self.reader = reader
+        self.task = task
+        self.start = limits.clock()
+        self.state = READING
+        self.why = None         # 'timeout' or 'evicted' once we cancelled it
+        self.buf = b''
+        self.lines = 0
+        self.size = 0
+        self.done = False       # the empty line after the headers was seen
+
+    def __getattr__(self, name):  # anything else the stream offers (e.g. the raw socket .s)
+        return getattr(self.reader, name)
+
+    async def readline(self):
+        if self.done and not self.buf:
+            return await self.reader.readline()
+        lim = self.limits
+        limit = lim.max_line
+        while True:
+            i = self.buf.find(b'\n')
+            if i >= limit or (i < 0 and len(self.buf) > limit):
+                raise Refuse(414 if self.lines == 0 else 431)
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                break
+            data = await self.reader.read(CHUNK)
+            if not data:
+                line, self.buf = self.buf, b''
+                break
+            self.buf += data
+        if not self.done:
+            self.lines += 1
+            if not line or (self.lines > 1 and line in (b'\r\n', b'\n')):
+                self.done = True
+                self._direct()
+                return line
+            self.size += len(line)
+            if self.lines > lim.max_headers + 1 or self.size > lim.max_header_bytes:
+                raise Refuse(431)
+            # shapes microdot would fail on with a traceback on the console
+            if self.lines == 1:
+                parts = line.split()
+                if len(parts) != 3 or not parts[2].startswith(b'HTTP/'):
+                    raise Refuse(400)
+            elif b':' not in line:
+                raise Refuse(400)
+            if line[:15].lower() == b'content-length:':
+                # checked here, before microdot reads the body: it would read a body up to
+                # max_body_length before its 413, and readexactly() a negative length (to the
+                # end of the stream on MicroPython)
+                n = line[15:].strip()
+                if not n.isdigit():
+                    raise Refuse(400)
+                if int(n) > lim.max_body:
+                    raise Refuse(413)
+        return line
+
+    async def read(self, n=-1):
+        if not self.buf:
+            return await self.reader.read(n)
+        if n < 0 or n >= len(self.buf):
+            data, self.buf = self.buf, b''
+        else:
+            data, self.buf = self.buf[:n], self.buf[n:]
+        self._direct()
+        return data
+
+    async def readexactly(self, n):
+        if n < 0:
+            raise ValueError('negative length')
+        if not self.buf:
+            return await self.reader.readexactly(n)
+        data, self.buf = self.buf[:n], self.buf[n:]
+        if len(data) < n:
+            data += await self.reader.readexactly(n - len(data))
+        self._direct()
+        return data
+
+    async def readinto(self, buf):
+        if not self.buf:
+            return await self.reader.readinto(buf)
+        n = min(len(buf), len(self.buf))
+        buf[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        self._direct()
+        return n
+
+    def _direct(self):
+        if self.done and not self.buf:
+            r = self.reader
+            self.read = r.read
+            self.readexactly = r.readexactly
+            self.readline = r.readline
+            if hasattr(r, 'readinto'):
+                self.readinto = r.readinto
+
+
+class Limits:
+    """The budgets and deadlines of one server (see the module docstring)."""
+
+    def __init__(self, max_requests=4, max_viewers=4, header_timeout=10, request_timeout=30,
+                 max_headers=32, max_header_bytes=4096, max_line=1024, max_body=8192,
+                 clock=ticks_ms):
+        self.max_requests = max_requests
+        self.max_viewers = max_viewers
+        self.header_ms = int(header_timeout * 1000)
+        self.request_ms = int(request_timeout * 1000)
+        self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
+        # microdot's own limits still apply; ours can only be tighter
+        self.max_line = min(max_line, Request.max_readline)
+        self.max_body = min(max_body, Request.max_content_length)
+        self.clock = clock
+        self.conns = []         # open connections, oldest first
+        self.requests = 0       # connections in READING or HANDLING
+        self.viewers = 0
+        self.refused = 0        # connections answered 503 at once (budget full, nothing to evict)
+        self.dropped = 0        # connections we cancelled (timeout or eviction)
+        self._sweeper = None
+
+    # ---- the budget ----
+
+    def open(self, reader):
+        """Register a new connection; None when the request budget is full and nothing can go."""
+        if self.requests >= self.max_requests:
+            for c in self.conns:
+                if c.state == READING:
+                    self.drop(c, 'evicted')
+                    break
+            else:
+                self.refused += 1
+                return None
+        conn = Conn(self, reader, asyncio.current_task())
+        self.conns.append(conn)
+        self.requests += 1
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep())
+        return conn
+
+    def close(self, conn):
+        if conn in self.conns:
+            self.conns.remove(conn)
+            if conn.state == VIEWER:
+                self.viewers -= 1
+            else:
+                self.requests -= 1
+
+    def drop(self, conn, why):
+        """Free the connection's slot now and cancel its task (it answers 408/503 and closes)."""
+        self.close(conn)
+        conn.why = why
+        self.dropped += 1
+        conn.task.cancel()
+
+    def handling(self, conn):
+        if conn.state == READING:
+            conn.state = HANDLING
+
+    def admit(self, conn):
+        """Make `conn` a viewer if there is room; True when it is one."""
+        if conn.state == VIEWER:
+            return True
+        if self.viewers >= self.max_viewers or conn not in self.conns:
+            return False
+        conn.state = VIEWER
+        self.requests -= 1
+        self.viewers += 1
+        return True
+
+    async def _sweep(self):
+        # One task for all deadlines; it ends when no connection has one.
+        period = max(50, min(1000, self.header_ms // 4))
+        try:
+            while True:
+                await asyncio.sleep(period / 1000)
+                now = self.clock()
+                waiting = False
+                for c in self.conns[:]:
+                    if c.state == VIEWER:
+                        continue
+                    age = ticks_diff(now, c.start)
+                    if age > (self.header_ms if c.state == READING else self.request_ms):
+                        self.drop(c, 'timeout')
+                    else:
+                        waiting = True
+                if not waiting:
+                    break
+        finally:
+            self._sweeper = None
+
+    # ---- serving ----
+
+    async def serve(self, handle, reader, writer):
+        """Run microdot's handle_request(reader, writer) for one connection within the limits."""
+        conn = self.open(reader)
+        if conn is None:
+            await _reply(writer, 503)
+            await _abort(writer)
+            return
+        try:
+            await handle(conn, writer)
+        except Refuse as exc:
+            await _reply(writer, exc.status)
+            await _abort(writer)
+        except asyncio.CancelledError:
+            if conn.why is None:
+                raise  # not ours (server shutdown)
+            if conn.state == READING:
+                await _reply(writer, 408 if conn.why == 'timeout' else 503)
+            await _abort(writer)
+        except OSError:
+            await _abort(writer)  # the peer went away; nothing to tell anyone
+        finally:
+            self.close(conn)
+
+
+async def _reply(writer, status):
+    # A few bytes on a connection that has sent nothing yet: drain() returns at once.
+    reason = REASONS[status]
+    try:
+        writer.write(('HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n'
+                      '%sConnection: close\r\n\r\n%s\n' % (
+                          status, reason, len(reason) + 1,
+                          'Retry-After: 5\r\n' if status == 503 else '', reason)).encode())
+        await writer.drain()
+    except Exception:
+        pass
+
+
+async def _abort(writer):
+    # Close without waiting for a peer that may never read. CPython: transport.abort() drops any
+    # unsent data. MicroPython: Stream.close() does nothing, wait_closed() closes the socket.
+    try:
+        t = getattr(writer, 'transport', None)
+        if t is not None:
+            t.abort()
+        else:
+            await writer.wait_closed()
+    except Exception:
+        pass
+
+
+def connection(request):
+    """The Conn behind a request, or None (e.g. microdot's TestClient)."""
+    sock = getattr(request, 'sock', None)
+    conn = sock[0] if sock else None
+    return conn if isinstance(conn, Conn) else None
+
+
+def admit_viewer(request):
+    """Count this request's connection as a viewer; False when max_clients viewers are on.
+
+    Idempotent; the slot is freed when the connection closes. True when the app has no limits or
+    the request did not come through the limited server (in-process test clients).
+    """
+    lim = getattr(request.app, 'limits', None)
+    conn = connection(request)
+    if lim is None or conn is None:
+        return True
+    return lim.admit(conn)
+
+
+def install(app, config):
+    """Serve `app` within the limits of `config` (see the module docstring); returns the Limits."""
+    cfg = config.get('limits', {})
+    lim = Limits(max_requests=cfg.get('max_requests', 4), max_viewers=config.get('max_clients', 4),
+                 header_timeout=cfg.get('header_timeout', 10),
+                 request_timeout=cfg.get('request_timeout', 30),
+                 max_headers=cfg.get('max_headers', 32),
+                 max_header_bytes=cfg.get('max_header_bytes', 4096),
+                 max_line=cfg.get('max_line', 1024), max_body=cfg.get('max_body', 8192))
+    app.limits = lim
+    handle = app.handle_request
+
+    async def handle_request(reader, writer):
+        await lim.serve(handle, reader, writer)
+
+    app.handle_request = handle_request  # start_server calls self.handle_request
+
+    async def viewers_and_requests(request):
+        conn = connection(request)
+        if conn is None:
+            return None
+        if 'websocket' in request.headers.get('Upgrade', '').lower() or \
+                request.path in VIEWER_PATHS:
+            if not lim.admit(conn):
+                return 'Too many viewers, try again later.', 503, {'Retry-After': '5'}
+        else:
+            lim.handling(conn)
+        return None
+
+    app.before_request(viewers_and_requests)
+    return lim
