@@ -4,9 +4,11 @@
     .venv/bin/python tools/pubsub_server.py --port 8765
 
 Clients send {"type": "subscribe"|"unsubscribe", "topic": F} and {"type": "publish", "topic": T,
-"data": X}; subscribers get {"type": "message", "topic": T, "data": X}. The server publishes its own
-figures on `$SYS/mem` every --stats seconds while someone subscribes to it: free/alloc heap bytes after
-a gc.collect() (null on CPython), connections, and messages dropped for slow clients.
+"data": X}; subscribers get {"type": "message", "topic": T, "data": X}. `/pipe?topic=F` shows the
+one-line route, `pipe()`: the payloads published on F, bare (a bad filter closes with 1008).
+The server publishes its own figures on `$SYS/mem` every --stats seconds while someone subscribes
+to it: free/alloc heap bytes after a gc.collect() (null on CPython), connections, hub subscriptions,
+and messages dropped for slow clients.
 """
 import sys
 
@@ -24,8 +26,8 @@ import gc  # noqa: E402
 from microdot import Microdot  # noqa: E402
 
 from camdot.compat import mem_alloc, mem_free  # noqa: E402
-from camdot.hub import Hub  # noqa: E402
-from camdot.pubsub import PubSub  # noqa: E402
+from camdot.hub import Hub, TopicError  # noqa: E402
+from camdot.pubsub import PubSub, pipe  # noqa: E402
 
 try:
     from camdot.websocket import with_websocket
@@ -63,6 +65,16 @@ def create_app(hub, ps):
     async def broker(request, ws):
         await ps.serve(ws)
 
+    @app.route('/pipe')
+    @with_websocket
+    async def piped(request, ws):
+        try:
+            sub = hub.subscribe(request.args.get('topic'), maxlen=8)
+        except TopicError as exc:
+            await ws.close(1008, str(exc)[:120])
+            return
+        await pipe(sub, ws)
+
     return app
 
 
@@ -75,7 +87,8 @@ async def report(hub, ps, every):
             for conn in ps.connections.values():
                 dropped += conn.dropped
             hub.publish('$SYS/mem', {'free': mem_free(), 'alloc': mem_alloc(),
-                                     'connections': len(ps.connections), 'dropped': dropped})
+                                     'connections': len(ps.connections), 'dropped': dropped,
+                                     'subscriptions': len(hub.subscriptions())})
 
 
 async def serve(opts):

@@ -157,3 +157,53 @@ def test_a_client_that_never_reads_does_not_hurt_the_others(runtime):
         assert len(dropping) >= 2 and max(dropping) - min(dropping) < 16 * 1024, (lows, end)
     else:
         assert base['free'] is None  # CPython has no gc.mem_free: the drop count is the evidence
+
+
+@pytest.mark.parametrize('runtime', ['micropython', 'cpython'])
+def test_pipe_route_sends_bare_payloads_and_releases_on_close(runtime):
+    port = free_port()
+
+    async def scenario():
+        mon = await connect(port)
+        await subscribe_and_sync(mon, '$SYS/mem')
+        piped = await websockets.connect('ws://127.0.0.1:%d/pipe?topic=data/%%23' % port,
+                                         ping_interval=None)
+        pub = await connect(port)
+        # the pipe's subscription exists once the server counts its connection... poll a publish
+        for _ in range(100):
+            await send(pub, type='publish', topic='data/probe', data=0)
+            try:
+                first = await asyncio.wait_for(piped.recv(), 0.1)
+                break
+            except asyncio.TimeoutError:
+                pass
+        assert first == '0'
+        while True:  # drain the other probes
+            try:
+                await asyncio.wait_for(piped.recv(), 0.3)
+            except asyncio.TimeoutError:
+                break
+        await send(pub, type='publish', topic='data/a', data={'k': [1, 2]})
+        await send(pub, type='publish', topic='data/b', data='text')
+        await send(pub, type='publish', topic='other', data='not for the pipe')
+        assert json.loads(await asyncio.wait_for(piped.recv(), TIMEOUT)) == {'k': [1, 2]}
+        assert await asyncio.wait_for(piped.recv(), TIMEOUT) == 'text'  # a str goes out as is
+        assert (await next_stats(mon))['subscriptions'] == 2  # $SYS/mem and the pipe's
+        await piped.close()
+        # the client's close ends pipe() and releases its subscription
+        stats = await next_stats(mon)
+        while stats['subscriptions'] != 1:
+            stats = await next_stats(mon)
+        bad = await websockets.connect('ws://127.0.0.1:%d/pipe?topic=a/%%23/b' % port,
+                                       ping_interval=None)
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await asyncio.wait_for(bad.recv(), TIMEOUT)
+        assert info.value.rcvd.code == 1008 and 'last' in info.value.rcvd.reason
+        assert (await next_stats(mon))['subscriptions'] == 1
+        for ws in (mon, pub):
+            await ws.close()
+
+    with start(runtime, port) as srv:
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+        assert srv.stop() == 0, srv.output
+    assert 'Traceback' not in srv.output, srv.output
