@@ -80,14 +80,14 @@ def _settings(cfg):
 
 
 def _stat(stats, key):
-    # stream stats may be a dict, an object with attributes, or a function returning either.
+    # The stream (its `stats` dict), a dict, or a function returning one.
     if stats is None:
         return None
     if callable(stats):
         stats = stats()
-    if isinstance(stats, dict):
-        return stats.get(key)
-    return getattr(stats, key, None)
+    if not isinstance(stats, dict):
+        stats = getattr(stats, 'stats', None) or {}
+    return stats.get(key)
 
 
 class CameraThing:
@@ -199,9 +199,12 @@ class CameraThing:
             cam_cfg = self.config.get('camera')
             if isinstance(cam_cfg, dict):
                 cam_cfg['fps'] = value  # the stream reads its frame budget from here
-            target = self.stats
-            if target is not None and hasattr(target, 'max_fps'):
-                target.max_fps = value
+            stream = self.stats
+            if hasattr(stream, 'set_fps'):
+                stream.set_fps(value)
+            elif hasattr(stream, 'period'):  # camdot.stream.Stream paces itself by `period`
+                stream.period = max(1, 1000 // value)
+                stream.stats['target_fps'] = value
             return None
         if self.cam is None:
             return None
@@ -298,8 +301,11 @@ class CameraThing:
             self.thing.emit('viewer_left', {'viewers': count})
 
     def _on_status(self, topic, payload):
+        # camdot.stream publishes {'type': 'status', 'state': 'error'|'streaming', 'message': ...}
         if isinstance(payload, dict):
-            detail = payload.get('error') or payload.get('detail') or json.dumps(payload)
+            if payload.get('state', 'error') != 'error':
+                return  # a recovery, not an error
+            detail = payload.get('message') or payload.get('error') or json.dumps(payload)
         else:
             detail = payload
         self.thing.emit('capture_error', {'detail': str(detail)})

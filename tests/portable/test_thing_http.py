@@ -239,7 +239,8 @@ def test_viewer_and_status_topics_become_events():
     hub.publish('camera/viewers', 1)
     hub.publish('camera/viewers', 2)
     hub.publish('camera/viewers', 1)
-    hub.publish('camera/status', {'error': 'capture failed'})
+    hub.publish('camera/status', {'type': 'status', 'state': 'error', 'message': 'capture failed'})
+    hub.publish('camera/status', {'type': 'status', 'state': 'streaming', 'message': 'recovered'})
     events = []
     while True:
         item = sub.get_nowait()
@@ -277,4 +278,25 @@ def test_sampler_refreshes_read_only_values_and_warns_on_low_memory():
         if item[0] == 'thing/camera/event/low_memory':
             lows.append(item[1])
     assert lows == [{'free_heap': 1000}]
+    remove(path)
+
+
+class FakeStream:
+    """camdot.stream.Stream's surface used here: `stats` and its pacing `period` (ms)."""
+
+    def __init__(self):
+        self.stats = {'fps': 7.5, 'viewers': 3, 'target_fps': 20}
+        self.period = 50
+
+
+async def test_stream_object_gives_stats_and_takes_max_fps():
+    stream = FakeStream()
+    client, ct, cam, hub, path = setup(stats=stream)
+    assert (await client.get('/properties/fps')).json == 7.5
+    assert (await client.get('/properties/viewers')).json == 3
+    res = await client.put('/properties/max_fps', body='10')
+    assert res.status_code == 200
+    assert stream.period == 100 and stream.stats['target_fps'] == 10
+    assert (await client.put('/properties/max_fps', body='0')).status_code == 400
+    assert stream.period == 100
     remove(path)
