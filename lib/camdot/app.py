@@ -22,4 +22,9 @@ def create_app(config, hub=None, cam=None):
     app.cam = cam = cam or open_camera(config['camera'])
     stream.install(app, hub, cam, config)
 
+    # The camera as a W3C Web Thing: /.well-known/wot, /properties, /actions, /ws (Web Thing
+    # Protocol), CameraWebServer's /status and /control; settings kept in config['settings_file'].
+    from camdot import camera_thing
+    app.thing = camera_thing.install(app, hub, cam, app.stream, config)
+
     return app
