@@ -449,7 +449,10 @@ def _ws_decorator():
 def install(app, hub, cam, stream_stats, config, store=None):
     """Add the Thing's routes to `app`; restore saved settings; return the CameraThing."""
     if store is None:
-        store = Settings(config.get('settings_file') or 'settings.json')
+        path = config.get('settings_file') or 'settings.json'
+        if ON_BOARD and not path.startswith('/'):
+            path = '/' + path  # the board's filesystem root, whatever the current directory
+        store = Settings(path)
     ct = CameraThing(cam, hub, stream_stats, config, store)
     ct.restore()
     ct.listen()
