@@ -141,6 +141,7 @@ class Stream:
         self._wake = None
         self._backoff = BACKOFF_MIN
         self._nones = 0
+        self._started = cam.ready
 
     # ---- viewers ----
 
@@ -194,6 +195,12 @@ class Stream:
                 except MemoryError:
                     v.evicted = True
 
+    def stop(self):
+        """Stop the capture loop (it restarts when a viewer joins)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
     # ---- the capture loop ----
 
     async def run(self):
@@ -229,9 +236,9 @@ class Stream:
             err = None
             buf = None
             try:
-                if not cam.ready:
+                if not cam.ready and not self._started:
+                    self._started = True  # the first viewer starts the camera
                     cam.init()
-                    self._backoff = BACKOFF_MIN
                 buf = cam.capture()
             except Exception as exc:
                 err = exc
@@ -246,6 +253,7 @@ class Stream:
             if frame.status is not None:
                 self._set_status('streaming', 'camera recovered')
                 frame.status = None
+                self._backoff = BACKOFF_MIN
             frame.seq += 1
             frame.t = epoch_ms()
             frame.buf = buf

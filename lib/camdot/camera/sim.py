@@ -11,6 +11,8 @@ Like cnadler86's driver, capture() returns a memoryview into one reusable buffer
 of frame data per frame), valid until the next capture(). Every setting is accepted and kept;
 only the frame size changes the picture (and only to the sizes generated at setup).
 """
+import gc
+
 from camdot.camera import Camera, RANGES
 from camdot.compat import getenv
 
@@ -62,6 +64,9 @@ class SimCamera(Camera):
         if self._buf is None or len(self._buf) < need:
             # One buffer for all frames of this size; a bigger size gets a new one (a viewer
             # still sending from the old one keeps it alive until it is done).
+            self._buf = None
+            self._mv = None
+            gc.collect()  # one big block: give it the best chance in a fragmented heap
             self._buf = bytearray(need)
             self._mv = memoryview(self._buf)
 

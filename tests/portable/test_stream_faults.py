@@ -1,0 +1,171 @@
+"""Camera faults (issue 8.6): a failing capture makes the loop tell viewers and re-init the
+camera with backoff; the stream resumes when the camera recovers. Also the MJPEG body."""
+import asyncio
+import json
+
+import fake_cnadler
+from camtools import FakeWS, body_count, jpeg_size
+from camdot.camera import open_camera
+from camdot.hub import Hub
+from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, NONE_LIMIT
+
+
+def make(fps=50):
+    cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100}
+    cam = open_camera(cfg, driver=fake_cnadler)
+    cam.init()
+    hub = Hub()
+    s = Stream(hub, cam, {'camera': cfg})
+    s._backoff = 20  # ms: keep the test short (the default starts at 250 ms)
+    return hub, cam, s, fake_cnadler.Camera.instances[-1]
+
+
+def statuses(ws):
+    return [d for d in (json.loads(t) for t in ws.texts) if d['type'] == 'status']
+
+
+async def wait_until(cond, timeout=2.0):
+    for _ in range(int(timeout / 0.01)):
+        if cond():
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_capture_errors_reinit_with_backoff_and_viewers_see_status():
+    hub, cam, s, drv = make()
+    seen = []
+    hub.subscribe(TOPIC_STATUS, callback=lambda t, d: seen.append(d))
+    ws = FakeWS()
+    task = asyncio.create_task(s.serve_ws(ws))
+    assert await wait_until(lambda: len(ws.frames) >= 3)
+    drv.fail_capture = 1
+    drv.fail_init = 2  # the first two re-inits fail too: the delay doubles
+    assert await wait_until(lambda: s.stats['reinits'] >= 3 and len(ws.frames) >= 6)
+    st = statuses(ws)
+    assert st and st[0]['state'] == 'error' and 'capture failed' in st[0]['message']
+    assert st[0]['retry_ms'] == 20
+    delays = [d['retry_ms'] for d in seen if d['state'] == 'error']
+    assert delays[:3] == [20, 40, 80], delays
+    assert seen[-1]['state'] == 'streaming'
+    assert s.stats['state'] == 'streaming'
+    assert ('deinit',) in drv.calls
+    # Frames after the recovery are whole and numbered on.
+    for seq, data in ws.frames[-2:]:
+        assert data[-2:] == b'\xff\xd9'
+    assert not task.done()
+    ws.hang_up()
+    await wait_until(lambda: not s.viewers)
+    s.stop()
+
+
+async def test_repeated_empty_captures_count_as_a_failure():
+    hub, cam, s, drv = make()
+    ws = FakeWS()
+    task = asyncio.create_task(s.serve_ws(ws))
+    assert await wait_until(lambda: len(ws.frames) >= 2)
+    drv.none_capture = NONE_LIMIT - 1  # a few missed frames are normal: no status
+    assert await wait_until(lambda: s.stats['errors'] >= NONE_LIMIT - 1)
+    await asyncio.sleep(0.05)
+    assert statuses(ws) == [] and s.stats['reinits'] == 0
+    drv.none_capture = NONE_LIMIT  # a run of them is a dead camera
+    assert await wait_until(lambda: s.stats['reinits'] >= 1)
+    assert await wait_until(lambda: s.stats['state'] == 'streaming')
+    st = statuses(ws)
+    assert st and st[0]['message'] == 'no frames from camera'
+    n = len(ws.frames)
+    assert await wait_until(lambda: len(ws.frames) > n)
+    ws.hang_up()
+    await wait_until(lambda: not s.viewers)
+    s.stop()
+
+
+async def test_a_viewer_joining_a_failing_camera_gets_the_status_at_once():
+    hub, cam, s, drv = make()
+    drv.fail_capture = 1000
+    drv.fail_init = 1000
+    first = FakeWS()
+    t1 = asyncio.create_task(s.serve_ws(first))
+    assert await wait_until(lambda: s.stats['state'] == 'error')
+    late = FakeWS()
+    t2 = asyncio.create_task(s.serve_ws(late))
+    assert await wait_until(lambda: statuses(late))
+    assert statuses(late)[0]['state'] == 'error'
+    assert late.frames == []
+    first.hang_up()
+    late.hang_up()
+    await wait_until(lambda: not s.viewers)
+    s.stop()
+
+
+async def parts(body, count):
+    # Read `count` MJPEG parts from the body iterator: (headers dict, jpeg bytes).
+    out = []
+    buf = b''
+    it = body.__aiter__()
+    while len(out) < count:
+        buf += bytes(await it.__anext__())
+        while True:
+            i = buf.find(b'\r\n\r\n')
+            if i < 0:
+                break
+            head = buf[:i].decode().split('\r\n')
+            assert head[0] == '--camdotframe', head
+            h = dict(line.split(': ', 1) for line in head[1:])
+            n = int(h['Content-Length'])
+            if len(buf) < i + 4 + n + 2:
+                break
+            out.append((h, buf[i + 4:i + 4 + n]))
+            assert buf[i + 4 + n:i + 6 + n] == b'\r\n'
+            buf = buf[i + 6 + n:]
+    return out
+
+
+async def test_mjpeg_parts_are_whole_jpegs_with_camerawebserver_headers():
+    hub, cam, s, drv = make()
+    body = MjpegBody(s)
+    got = await parts(body, 5)
+    assert s.stats['viewers'] == 1
+    for h, data in got:
+        assert h['Content-Type'] == 'image/jpeg'
+        assert 'X-Timestamp' in h and '.' in h['X-Timestamp']
+        assert body_count(data) == int(h['X-Frame'])
+        assert data[:2] == b'\xff\xd8' and data[-2:] == b'\xff\xd9'
+    await body.aclose()
+    assert s.stats['viewers'] == 0 and s.frame.users == 0
+    s.stop()
+
+
+async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
+    from camdot import stream as stream_mod
+    hub, cam, s, drv = make()
+    s.grace = 30
+    saved = stream_mod.CHUNK
+    stream_mod.CHUNK = 8  # several pieces per (small fake) frame
+    try:
+        body = MjpegBody(s)
+        await parts(body, 1)  # a new viewer's first frame is a copy; the next ones are not
+        it = body.__aiter__()
+        head = bytes(await it.__anext__())   # the part head: the frame is now held
+        first = bytes(await it.__anext__())  # one piece handed to the socket, then it stalls
+        assert s.frame.users == 1
+        await asyncio.sleep(0.2)             # several periods: the loop must not wait for us
+        assert s.stats['evicted'] == 1 and s.frame.users == 0
+        assert s.stats['frames'] >= 3
+        rest = b''
+        while True:
+            piece = bytes(await it.__anext__())
+            if piece == b'\r\n':
+                break
+            rest += piece
+        n = int(head.split(b'Content-Length: ')[1].split(b'\r\n')[0])
+        data = first + rest
+        assert len(data) == n
+        seq = int(head.split(b'X-Frame: ')[1].split(b'\r\n')[0])
+        assert body_count(data) == seq  # the frame we started, not the one captured since
+        more = await parts(body, 2)     # and it carries on with newer frames
+        assert int(more[0][0]['X-Frame']) > seq
+        await body.aclose()
+    finally:
+        stream_mod.CHUNK = saved
+    s.stop()
