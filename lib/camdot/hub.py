@@ -180,6 +180,9 @@ class Subscription:
             item = self.get_nowait()
             if item is not None:
                 return item
+            # No polling: put() sets the event. asyncio.Event behaves the same on MicroPython
+            # (set() wakes every waiter and stays set until clear()); clearing right before the
+            # wait makes a set() from an item already taken harmless.
             ev = self._event
             if ev is None:
                 ev = self._event = asyncio.Event()
