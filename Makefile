@@ -11,7 +11,7 @@ HTTP_PORT ?= 8080
 CONFIG ?=
 SMALL_HEAP ?= 256K
 
-.PHONY: setup run test test-py test-mpy test-mpy-small bench clean
+.PHONY: setup run test test-py test-mpy test-mpy-small bench bench-hub clean
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -61,7 +61,11 @@ test-mpy-small: setup
 	$(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
-bench: setup
+bench: setup bench-hub
+
+bench-hub: setup
+	$(MPY) tools/bench_hub.py
+	$(PY) tools/bench_hub.py
 
 clean:
 	rm -rf $(DEPS) build reports .pytest_cache
