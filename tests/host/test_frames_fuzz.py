@@ -1,0 +1,131 @@
+"""Hypothesis over the frame codec (issue 8.5): random bytes, valid and broken frame streams and
+mutations of them, in random chunkings. The parser must raise only ProtocolError (1002/1007/1009),
+never hang, and give the same events and close code however the bytes are split."""
+import signal
+from contextlib import contextmanager
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from test_frames_helpers import raw, run, run_into
+import test_frames_random as gen
+
+FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CODES = (None, 1002, 1007, 1009)
+
+
+@contextmanager
+def time_limit(seconds=5):
+    """A hang (an infinite loop in the parser) becomes a failure instead of a stuck test run."""
+    def expire(signum, frame):
+        raise AssertionError('parser hung for %d s' % seconds)
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+class Drawn:
+    """The Rand interface of test_frames_random, drawing from hypothesis (so failures shrink)."""
+
+    def __init__(self, data):
+        self.d = data
+
+    def below(self, n):
+        return self.d.draw(st.integers(0, n - 1))
+
+    def data(self, n):
+        return self.d.draw(st.binary(min_size=n, max_size=n))
+
+    def text(self, n):
+        return ''.join(self.d.draw(st.lists(st.sampled_from(gen.CHARS), min_size=n, max_size=n)))
+
+    def key(self):
+        return self.data(4)
+
+
+chunkings = st.lists(st.integers(1, 70), min_size=1, max_size=8)
+limits = st.sampled_from([0, 0, 50, 4000])
+
+
+def outcomes(stream, sizes, client, max_message):
+    """Whole, 1 byte at a time, the given chunking and the buffer() API: all must agree."""
+    with time_limit():
+        whole = run(stream, client=client, max_message=max_message)
+        assert whole[1] in CODES
+        assert run(stream, 1, client=client, max_message=max_message) == whole
+        assert run(stream, sizes, client=client, max_message=max_message) == whole
+        assert run_into(stream, sizes, client=client, max_message=max_message) == whole
+    return whole
+
+
+# A first byte and a length byte that often pass the first checks, then anything.
+plausible = st.tuples(st.sampled_from([0x80, 0x81, 0x82, 0x88, 0x89, 0x8A, 0x00, 0x01, 0x02]) | st.integers(0, 255),
+                      st.integers(0, 255), st.binary(max_size=400)).map(lambda t: bytes(t[:2]) + t[2])
+
+
+@FAST
+@given(st.binary(max_size=600) | plausible, chunkings, st.booleans(), limits)
+def test_random_bytes(stream, sizes, client, max_message):
+    outcomes(stream, sizes, client, max_message)
+
+
+@FAST
+@given(st.data(), chunkings)
+def test_valid_streams_give_the_model_events(data, sizes):
+    r = Drawn(data)
+    frames, events = [], []
+    for _ in range(r.below(5) + 1):
+        (gen.message if r.below(3) else gen.control)(r, frames, events)
+    assert outcomes(b''.join(frames), sizes, False, 0) == (events, None)
+
+
+@FAST
+@given(st.data(), chunkings)
+def test_streams_ending_in_a_violation_give_its_code(data, sizes):
+    r = Drawn(data)
+    frames, events = [], []
+    for _ in range(r.below(3)):
+        (gen.message if r.below(3) else gen.control)(r, frames, events)
+    code = gen.violation(r, frames, events)
+    frames.append(r.data(r.below(30)))
+    assert outcomes(b''.join(frames), sizes, False, 4000) == (events, code)
+
+
+@FAST
+@given(st.data(), chunkings, limits)
+def test_mutated_valid_streams(data, sizes, max_message):
+    r = Drawn(data)
+    frames, events = [], []
+    for _ in range(r.below(4) + 1):
+        (gen.message if r.below(3) else gen.control)(r, frames, events)
+    stream = bytearray(b''.join(frames))
+    for _ in range(r.below(4) + 1):
+        pos = r.below(len(stream) + 1)
+        how = r.below(4)
+        if how == 0 and pos < len(stream):
+            stream[pos] ^= 1 << r.below(8)
+        elif how == 1:
+            stream[pos:pos] = r.data(r.below(5) + 1)
+        elif how == 2:
+            del stream[pos:pos + r.below(5) + 1]
+        else:
+            stream = stream[:pos]
+    got_events, code = outcomes(bytes(stream), sizes, False, max_message)
+    if code is None and max_message == 0:
+        # Whatever parsed cleanly is a sequence of well-formed events.
+        for op, payload in got_events:
+            assert op in (1, 2, 8, 9, 10)
+            assert isinstance(payload, str) if op == 1 else True
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from([0, 1, 2, 8, 9, 10]), st.binary(max_size=140), st.booleans()),
+                max_size=6), chunkings, st.booleans())
+def test_arbitrary_frame_sequences_in_both_roles(frames, sizes, client):
+    # Any opcode order, fin flag and size (control frames up to 140 bytes), well-masked for the role.
+    stream = b''.join(raw(op, payload, fin=fin, key=None if client else b'\x01\x02\x03\x04')
+                      for op, payload, fin in frames)
+    outcomes(stream, sizes, client, 0)
