@@ -265,8 +265,8 @@ class PubSub:
         # us from seeing that client's close, and the other way round. The first to end ends both.
         done = asyncio.Event()
         state = [None]
-        tasks = (asyncio.create_task(self._guard(self._read(conn), done, state)),
-                 asyncio.create_task(self._guard(self._write(conn), done, state)))
+        tasks = (asyncio.create_task(self._read(conn, done, state)),
+                 asyncio.create_task(self._write(conn, done, state)))
         try:
             if self.on_connect is not None:
                 await _call(self.on_connect, conn)
@@ -286,9 +286,17 @@ class PubSub:
         if self.on_close is not None:
             await _call(self.on_close, conn)
 
-    async def _guard(self, coro, done, state):
+    async def _write(self, conn, done, state):
+        # The only task that sends on this socket: messages leave one at a time, in order.
+        ws = conn.ws
+        outbox = conn.outbox
         try:
-            await coro
+            while True:
+                topic, data = await outbox.get()
+                if topic is not None:
+                    await ws.send('{"type": "message", "topic": %s, "binary": true}'
+                                  % json.dumps(topic))
+                await ws.send(data)
         except closed_errors():
             pass
         except Exception as exc:
@@ -296,20 +304,17 @@ class PubSub:
         finally:
             done.set()
 
-    async def _write(self, conn):
-        # The only task that sends on this socket: messages leave one at a time, in order.
+    async def _read(self, conn, done, state):
         ws = conn.ws
-        outbox = conn.outbox
-        while True:
-            topic, data = await outbox.get()
-            if topic is not None:
-                await ws.send('{"type": "message", "topic": %s, "binary": true}' % json.dumps(topic))
-            await ws.send(data)
-
-    async def _read(self, conn):
-        while True:
-            msg = await conn.ws.receive()
-            await self.handle(conn, msg)
+        try:
+            while True:
+                await self.handle(conn, await ws.receive())
+        except closed_errors():
+            pass
+        except Exception as exc:
+            state[0] = exc
+        finally:
+            done.set()
 
     async def handle(self, conn, msg):
         """Process one client message (bad input gets an error message, never an exception)."""
