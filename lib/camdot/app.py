@@ -16,6 +16,15 @@ def create_app(config, hub=None, cam=None):
     app = Microdot()
     app.hub = hub = hub or Hub()
 
+    # Security first (before_request hooks run in order): Host/Origin checks and the optional
+    # token (auth), then the budgets, timeouts and viewer cap (limits): a refused client never
+    # takes a viewer slot. The keepalive closes idle or dead WebSockets.
+    from camdot import auth, limits
+    from camdot.websocket import WebSocket
+    auth.install(app, config)
+    limits.install(app, config)
+    WebSocket.ping_interval = config.get('limits', {}).get('ping_interval', 20)
+
     # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.
     from camdot import stream
     from camdot.camera import open_camera

@@ -9,6 +9,7 @@
 - Origin check (cross-site WebSocket hijacking, CSRF): WebSocket upgrades and unsafe methods that carry
   an Origin header must come from the same origin (Origin host:port == Host) or one listed in config
   'allowed_origins' ('*' allows any). No Origin header (a program, not a browser) is allowed.
+  A route's `Access-Control-Allow-Origin: *` is narrowed to the allowed origins.
 - Token (config 'token'): every route but /login and /logout needs `Authorization: Bearer <token>`
   (or Basic with the token as password, for MJPEG players), or the session cookie the login page sets.
   Failures get 401 + `WWW-Authenticate: Bearer`; a browser asking for HTML gets the login form as the
@@ -369,6 +370,20 @@ def install(app, config):
         return None
 
     app.before_request(check_host_and_origin)
+
+    async def cors(request, response):
+        # '*' (CameraWebServer's habit) would let scripts on any web page read the camera: keep
+        # it only for origins this device allows.
+        if response.headers.get('Access-Control-Allow-Origin') == '*' and '*' not in origins:
+            origin = request.headers.get('Origin')
+            if origin and origin_allowed(request, origins):
+                response.headers['Access-Control-Allow-Origin'] = origin
+                response.headers['Vary'] = 'Origin'
+            else:
+                del response.headers['Access-Control-Allow-Origin']
+        return response
+
+    app.after_request(cors)
     token = config.get('token')
     if not token:
         return None

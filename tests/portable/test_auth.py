@@ -23,6 +23,10 @@ def make_app(**cfg):
     async def index(request):
         return 'hello'
 
+    @app.route('/public')
+    async def public(request):
+        return 'img', 200, {'Access-Control-Allow-Origin': '*'}
+
     @app.route('/set', methods=['POST'])
     async def set_(request):
         return 'set'
@@ -297,3 +301,17 @@ def test_safe_next():
     assert auth.safe_next('/a?b=1') == '/a?b=1'
     for bad in ('', 'a', '//x', '/\\x', 'http://x', '/a\r\nSet-Cookie: x'):
         assert auth.safe_next(bad) == '/'
+
+
+async def test_cors_star_is_narrowed_to_allowed_origins():
+    app, _, _ = make_app(allowed_origins=['http://dash.lan'])
+    client = TestClient(app, host='cam:8080')
+    res = await client.get('/public')
+    assert 'Access-Control-Allow-Origin' not in res.headers
+    res = await client.get('/public', headers={'Origin': 'http://evil.example'})
+    assert 'Access-Control-Allow-Origin' not in res.headers
+    res = await client.get('/public', headers={'Origin': 'http://dash.lan'})
+    assert res.headers['Access-Control-Allow-Origin'] == 'http://dash.lan'
+    app, _, _ = make_app(allowed_origins=['*'])
+    res = await TestClient(app).get('/public', headers={'Origin': 'http://evil.example'})
+    assert res.headers['Access-Control-Allow-Origin'] == '*'
