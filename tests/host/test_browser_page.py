@@ -1,0 +1,99 @@
+"""The device page in Debian's chromium (Playwright): live frames over the WebSocket, a picture
+that is not blank and moves, stats filled in, MJPEG fallback; screenshots in tests/artifacts/."""
+import json
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from servers import MPY, ROOT, Server, free_port
+
+CHROMIUM = '/usr/bin/chromium'
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run']
+ARTIFACTS = os.path.join(ROOT, 'tests', 'artifacts')
+
+# Pixel statistics of the canvas: mean brightness, spread, and a coarse 16x12 thumbnail.
+SAMPLE = """() => {
+  const c = document.getElementById('cv');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, sq = 0, n = 0;
+  for (let i = 0; i < d.length; i += 4 * 7) { const v = (d[i] + d[i+1] + d[i+2]) / 3; sum += v; sq += v*v; n++; }
+  const thumb = [];
+  for (let y = 0; y < 12; y++) for (let x = 0; x < 16; x++) {
+    const px = Math.floor((x + .5) * c.width / 16), py = Math.floor((y + .5) * c.height / 12);
+    const j = 4 * (py * c.width + px); thumb.push(d[j], d[j+1], d[j+2]); }
+  return {w: c.width, h: c.height, mean: sum / n, sd: Math.sqrt(sq / n - (sum / n) ** 2), thumb};
+}"""
+
+
+@pytest.fixture(scope='module')
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('browser')
+    cfg = folder / 'config.json'
+    cfg.write_text(json.dumps({'hostname': 'porch-cam', 'settings_file': str(folder / 's.json')}))
+    port = free_port()
+    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+        yield srv
+
+
+@pytest.fixture(scope='module')
+def browser():
+    assert os.path.exists(CHROMIUM), 'Debian chromium is required (apt-get install chromium)'
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_live_view_over_websocket(server, browser):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page = browser.new_page(viewport={'width': 1000, 'height': 640})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    requests = []
+    page.on('request', lambda r: requests.append(r.url))
+    page.goto(server.url + '/')
+    page.wait_for_function('window.camdot && camdot.stats.frames >= 5', timeout=15000)
+    a = page.evaluate(SAMPLE)
+    page.wait_for_function('camdot.stats.frames >= 15', timeout=15000)
+    page.wait_for_timeout(1200)  # a stats window
+    b = page.evaluate(SAMPLE)
+    assert (a['w'], a['h']) == (320, 240)
+    assert a['sd'] > 30 and 20 < a['mean'] < 235, a  # not blank: the colour bars
+    changed = sum(1 for x, y in zip(a['thumb'], b['thumb']) if abs(x - y) > 40)
+    assert changed >= 3, changed  # the ball moved
+    stats = page.evaluate('camdot.stats')
+    assert 12 <= stats['fps'] <= 25, stats  # the default 20 fps
+    assert stats['kbps'] > 100 and stats['viewers'] >= 1
+    assert stats['latency'] is not None and 0 <= stats['latency'] < 1000
+    assert page.text_content('#s-fps') not in ('', '-')
+    assert page.text_content('#mode') == 'WebSocket'
+    assert page.title() == 'porch-cam - camdot'  # from the hello message
+    # Nothing but the device itself was asked for (no CDN: the board has no internet).
+    assert all(u.startswith(server.url) or u.startswith(server.url.replace('http', 'ws'))
+               for u in requests), requests
+    assert errors == []
+    page.screenshot(path=os.path.join(ARTIFACTS, 'device-page.png'))
+    page.close()
+
+
+def test_phone_layout_and_mjpeg_fallback(server, browser):
+    page = browser.new_page(viewport={'width': 390, 'height': 800}, device_scale_factor=2,
+                            is_mobile=True, has_touch=True)
+    page.goto(server.url + '/')
+    page.wait_for_function('camdot.stats.frames >= 3', timeout=15000)
+    width = page.evaluate('document.documentElement.scrollWidth')
+    assert width <= 390, width  # no sideways scrolling on a phone
+    box = page.locator('#view').bounding_box()
+    assert box['width'] >= 350
+    page.click('#sw')  # switch to MJPEG
+    page.wait_for_function("document.querySelector('#view img') && "
+                           "document.querySelector('#view img').naturalWidth === 320",
+                           timeout=15000)
+    assert page.text_content('#mode') == 'MJPEG'
+    page.screenshot(path=os.path.join(ARTIFACTS, 'device-page-phone-mjpeg.png'))
+    page.click('#sw')  # and back
+    page.wait_for_function("document.querySelector('#mode').textContent === 'WebSocket'",
+                           timeout=15000)
+    page.close()
