@@ -46,36 +46,37 @@ def cws_framesizes():
 
 
 def _settings(cfg):
-    # (name, type, minimum, maximum, default, title). Built when the Thing is, not at import.
+    # (name, type, minimum, maximum, default, 'title|description'). Built when the Thing is,
+    # not at import; the titles are CameraWebServer's labels.
     cam = cfg.get('camera') or {}
     return (
-        ('quality', 'integer', 0, 63, cam.get('quality', 12), 'JPEG quality (lower is better)'),
+        ('quality', 'integer', 0, 63, cam.get('quality', 12), 'Quality|JPEG: lower is better'),
         ('brightness', 'integer', -2, 2, 0, 'Brightness'),
         ('contrast', 'integer', -2, 2, 0, 'Contrast'),
         ('saturation', 'integer', -2, 2, 0, 'Saturation'),
         ('sharpness', 'integer', -2, 2, 0, 'Sharpness'),
         ('special_effect', 'integer', 0, 6, 0,
-         'Effect: 0 none, 1 negative, 2 grayscale, 3 red, 4 green, 5 blue, 6 sepia'),
-        ('wb_mode', 'integer', 0, 4, 0, 'White balance: 0 auto, 1 sunny, 2 cloudy, 3 office, 4 home'),
-        ('awb', 'boolean', None, None, True, 'Auto white balance'),
+         'Effect|0 none, 1 negative, 2 grayscale, 3 red, 4 green, 5 blue, 6 sepia'),
+        ('wb_mode', 'integer', 0, 4, 0, 'WB mode|0 auto, 1 sunny, 2 cloudy, 3 office, 4 home'),
+        ('awb', 'boolean', None, None, True, 'AWB|Auto white balance'),
         ('awb_gain', 'boolean', None, None, True, 'AWB gain'),
-        ('aec', 'boolean', None, None, True, 'Auto exposure (sensor)'),
-        ('aec2', 'boolean', None, None, False, 'Auto exposure (DSP)'),
-        ('ae_level', 'integer', -2, 2, 0, 'Exposure level'),
-        ('aec_value', 'integer', 0, 1200, 300, 'Exposure (when AEC is off)'),
-        ('agc', 'boolean', None, None, True, 'Auto gain'),
-        ('agc_gain', 'integer', 0, 30, 0, 'Gain (when AGC is off)'),
-        ('gainceiling', 'integer', 0, 6, 0, 'Gain ceiling: 2x to 128x'),
-        ('bpc', 'boolean', None, None, False, 'Black pixel correction'),
-        ('wpc', 'boolean', None, None, True, 'White pixel correction'),
+        ('aec', 'boolean', None, None, True, 'AEC sensor|Auto exposure (sensor)'),
+        ('aec2', 'boolean', None, None, False, 'AEC DSP|Auto exposure (DSP)'),
+        ('ae_level', 'integer', -2, 2, 0, 'AE level|Auto exposure level'),
+        ('aec_value', 'integer', 0, 1200, 300, 'Exposure|Manual exposure (AEC off)'),
+        ('agc', 'boolean', None, None, True, 'AGC|Auto gain'),
+        ('agc_gain', 'integer', 0, 30, 0, 'Gain|Manual gain (AGC off)'),
+        ('gainceiling', 'integer', 0, 6, 0, 'Gain ceiling|2x to 128x'),
+        ('bpc', 'boolean', None, None, False, 'BPC|Black pixel correction'),
+        ('wpc', 'boolean', None, None, True, 'WPC|White pixel correction'),
         ('raw_gma', 'boolean', None, None, True, 'Raw gamma'),
         ('lenc', 'boolean', None, None, True, 'Lens correction'),
-        ('hmirror', 'boolean', None, None, False, 'Horizontal mirror'),
-        ('vflip', 'boolean', None, None, False, 'Vertical flip'),
-        ('dcw', 'boolean', None, None, True, 'Downsize (DCW)'),
-        ('colorbar', 'boolean', None, None, False, 'Colour bar test pattern'),
-        ('led_intensity', 'integer', 0, 255, 0, 'Flash LED intensity'),
-        ('max_fps', 'integer', 1, 30, cam.get('fps', 20), 'Frame rate limit'),
+        ('hmirror', 'boolean', None, None, False, 'H-Mirror|Horizontal mirror'),
+        ('vflip', 'boolean', None, None, False, 'V-Flip|Vertical flip'),
+        ('dcw', 'boolean', None, None, True, 'DCW|Downsize'),
+        ('colorbar', 'boolean', None, None, False, 'Colour bar|Test pattern'),
+        ('led_intensity', 'integer', 0, 255, 0, 'LED|Flash LED intensity (GPIO 4)'),
+        ('max_fps', 'integer', 1, 30, cam.get('fps', 20), 'Max fps|Frame rate limit'),
     )
 
 
@@ -126,7 +127,10 @@ class CameraThing:
                    write=self.apply)
         self.defaults['framesize'] = fs
         for name, kind, lo, hi, default, title in _settings(config):
+            title, _, desc = title.partition('|')
             schema = {'type': kind, 'title': title}
+            if desc:
+                schema['description'] = desc
             if lo is not None:
                 schema['minimum'] = lo
                 schema['maximum'] = hi
@@ -135,16 +139,17 @@ class CameraThing:
         self.persisted = tuple(t.order)
         ro = self.read_stat
         t.property('fps', {'type': 'number', 'readOnly': True, 'unit': 'Hz',
-                           'title': 'Frames per second'}, 0, read=ro)
+                           'title': 'Stream fps'}, 0, read=ro)
         t.property('viewers', {'type': 'integer', 'readOnly': True, 'minimum': 0,
-                               'title': 'Stream viewers'}, 0, read=ro)
+                               'title': 'Viewers'}, 0, read=ro)
         t.property('free_heap', {'oneOf': [{'type': 'integer'}, {'type': 'null'}],
                                  'readOnly': True, 'unit': 'byte', 'title': 'Free heap'},
                    None, read=ro)
         t.property('uptime', {'type': 'integer', 'readOnly': True, 'unit': 's',
                               'title': 'Uptime'}, 0, read=ro)
         t.property('rssi', {'oneOf': [{'type': 'integer'}, {'type': 'null'}], 'readOnly': True,
-                            'unit': 'dBm', 'title': 'Wi-Fi signal (null off the board)'},
+                            'unit': 'dBm', 'title': 'Wi-Fi RSSI',
+                            'description': 'Signal strength; null off the board'},
                    None, read=ro)
         t.action('capture', self.capture, output={'type': 'object', 'properties': {
             'href': {'type': 'string'}, 'framesize': {'type': 'string'},

@@ -302,10 +302,8 @@ class Thing:
             self.hub.publish(self._topic + 'event/' + name, data)
 
     # ---- Thing Description ----
-    def td_chunks(self, base, ws=None):
-        """Yield the TD as JSON text pieces. `base` is 'http://host/' (HTTP forms are relative to
-        it); `ws` the absolute WebSocket URL for Web Thing Protocol forms, or None."""
-        dumps = json.dumps
+    def td_head(self, base, ws=None):
+        """The TD's top level without its affordances (see td_chunks)."""
         head = {'@context': TD_CONTEXT, '@type': 'Thing', 'id': self.id, 'title': self.title,
                 'base': base, 'securityDefinitions': {'nosec_sc': {'scheme': 'nosec'}},
                 'security': 'nosec_sc'}
@@ -319,41 +317,60 @@ class Thing:
                                  'observeallproperties', 'unobserveallproperties',
                                  'subscribeallevents', 'unsubscribeallevents']})
         head['forms'] = forms
-        text = dumps(head)
-        yield text[:-1] + ', "properties": {'
-        sep = ''
+        return head
+
+    def td_affordances(self, ws=None):
+        """Yield (section, name, affordance dict with forms), one at a time."""
         for name in self.order:
             aff = dict(self.properties[name])
-            ro = aff.get('readOnly')
-            ops = ['readproperty'] if ro else ['readproperty', 'writeproperty']
+            ops = ['readproperty'] if aff.get('readOnly') else ['readproperty', 'writeproperty']
             aff['forms'] = f = [{'href': 'properties/' + name, 'op': ops}]
             if ws:
                 ops = list(ops)
                 if aff['observable']:
                     ops += ['observeproperty', 'unobserveproperty']
                 f.append({'href': ws, 'subprotocol': 'webthingprotocol', 'op': ops})
-            yield sep + dumps(name) + ': ' + dumps(aff)
-            sep = ', '
-        yield '}, "actions": {'
-        sep = ''
+            yield 'properties', name, aff
         for name in self.actions:
             aff = dict(self.actions[name][1])
             aff['forms'] = f = [{'href': 'actions/' + name, 'op': 'invokeaction'}]
             if ws:
                 f.append({'href': ws, 'subprotocol': 'webthingprotocol', 'op': 'invokeaction'})
-            yield sep + dumps(name) + ': ' + dumps(aff)
-            sep = ', '
-        yield '}, "events": {'
-        sep = ''
+            yield 'actions', name, aff
         # Events are only delivered over the Web Thing Protocol: without a socket, none are listed.
         for name in (self.events if ws else ()):
             aff = dict(self.events[name])
             aff['forms'] = [{'href': ws, 'subprotocol': 'webthingprotocol',
                              'op': ['subscribeevent', 'unsubscribeevent']}]
+            yield 'events', name, aff
+
+    def td_chunks(self, base, ws=None):
+        """Yield the TD as JSON text pieces, one per affordance, so the board never holds all of
+        it. `base` is 'http://host/' (HTTP forms are relative to it); `ws` the absolute WebSocket
+        URL for the Web Thing Protocol forms, or None."""
+        dumps = json.dumps
+        yield dumps(self.td_head(base, ws))[:-1]
+        current = None
+        sep = ''
+        sections = ['properties', 'actions', 'events']
+        for section, name, aff in self.td_affordances(ws):
+            while current != section:   # open the next section (empty ones included)
+                yield ('}, "' if current else ', "') + sections[0] + '": {'
+                current = sections.pop(0)
+                sep = ''
             yield sep + dumps(name) + ': ' + dumps(aff)
             sep = ', '
+        while sections:
+            yield ('}, "' if current else ', "') + sections[0] + '": {'
+            current = sections.pop(0)
         yield '}}'
 
     def description_of(self, base, ws=None):
-        """The whole TD as a dict (tests and tools; the server streams td_chunks)."""
-        return json.loads(''.join(self.td_chunks(base, ws)))
+        """The whole TD as a dict, built from the same parts (tests and tools)."""
+        td = self.td_head(base, ws)
+        td['properties'] = {}
+        td['actions'] = {}
+        td['events'] = {}
+        for section, name, aff in self.td_affordances(ws):
+            td[section][name] = aff
+        return td

@@ -180,3 +180,16 @@ def test_td_is_streamed_in_pieces_and_parses():
     assert td['events']['overheated']['forms'][0]['subprotocol'] == 'webthingprotocol'
     # without a socket there is nothing to deliver events on: none are offered
     assert t.description_of('http://cam.local/')['events'] == {}
+
+
+def test_td_chunks_and_description_agree_also_with_empty_sections():
+    t = Thing('bare', 'urn:test:bare', 'Bare')
+    assert json.loads(''.join(t.td_chunks('http://x/'))) == t.description_of('http://x/')
+    t.action('go', lambda inp: None)
+    td = json.loads(''.join(t.td_chunks('http://x/', 'ws://x/ws')))
+    assert td == t.description_of('http://x/', 'ws://x/ws')
+    assert td['properties'] == {} and td['events'] == {} and list(td['actions']) == ['go']
+    t = lamp()
+    t.event('e', {'type': 'number'})
+    td = json.loads(''.join(t.td_chunks('http://x/', 'ws://x/ws')))
+    assert td == t.description_of('http://x/', 'ws://x/ws')
