@@ -178,9 +178,7 @@ class Thing:
         """Declare a property. `schema` is a TD data schema plus optional readOnly, observable,
         unit, title, description. `read(name)` computes the value; `write(name, value)` applies it
         (one function can serve many properties: no closure per property)."""
-        if 'observable' not in schema:
-            schema['observable'] = True
-        self.properties[name] = schema
+        self.properties[name] = schema   # 'observable' defaults to True (not stored: RAM)
         self.order.append(name)
         self.values[name] = value
         if read is not None:
@@ -325,9 +323,10 @@ class Thing:
             aff = dict(self.properties[name])
             ops = ['readproperty'] if aff.get('readOnly') else ['readproperty', 'writeproperty']
             aff['forms'] = f = [{'href': 'properties/' + name, 'op': ops}]
+            aff['observable'] = obs = aff.get('observable', True)
             if ws:
                 ops = list(ops)
-                if aff['observable']:
+                if obs:
                     ops += ['observeproperty', 'unobserveproperty']
                 f.append({'href': ws, 'subprotocol': 'webthingprotocol', 'op': ops})
             yield 'properties', name, aff

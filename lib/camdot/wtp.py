@@ -140,7 +140,7 @@ class Session:
 
     async def op_observeproperty(self, req, op, corr, name):
         self._named(name, self.thing.properties, 'property')
-        if not self.thing.properties[name].get('observable'):
+        if not self.thing.properties[name].get('observable', True):
             raise ThingError(403, '%s is not observable' % name)
         self.observed[name] = (op, corr)
         return self.message('response', op, corr, name=name)
@@ -153,7 +153,7 @@ class Session:
     async def op_observeallproperties(self, req, op, corr, name):
         props = self.thing.properties
         for n in props:
-            if props[n].get('observable'):
+            if props[n].get('observable', True):
                 self.observed[n] = (op, corr)
         return self.message('response', op, corr)
 
