@@ -88,7 +88,8 @@ class Parser:
         self._need = 2       # header bytes needed (2 until the length form is known)
         self._left = -1      # payload bytes due for the current frame; -1 while in a header
         self._mop = 0        # opcode of the message in progress (0: none)
-        self._msg = None
+        self._msg = None     # the message buffer (may have room beyond _mlen)
+        self._mlen = 0       # message bytes received in finished frames
         self._u = 0          # UTF-8 state of the text message in progress
         self._ev = []
 
@@ -166,12 +167,14 @@ class Parser:
                 raise ProtocolError('bad length')
             ln = int.from_bytes(h[2:10], 'big')
         if op < 8:
-            if 0 < self.max_message < ln + (len(self._msg) if self._mop else 0):
-                raise ProtocolError('message too big', 1009)
             if op:
                 self._mop = op
                 self._msg = b''
+                self._mlen = 0
                 self._u = 0
+            if 0 < self.max_message < self._mlen + ln:
+                raise ProtocolError('message too big', 1009)
+            self._frag = b0 < 128 or not op
             op = self._mop
         self._key = None if self.client else h[self._need - 4:self._need]
         self._hn = 0
@@ -185,7 +188,7 @@ class Parser:
             self._pos = 0
         else:
             self._dst = self._msg
-            self._pos = len(self._msg)
+            self._pos = self._mlen
         self._payload(0)
 
     def _payload(self, k):
@@ -204,17 +207,19 @@ class Parser:
             self._left -= k
         if self._left:
             if p == len(dst):
-                # Room in the message buffer for (some of) the rest of the frame.
+                # Room in the message buffer for (some of) the rest of the frame. A fragmented
+                # message grows by doubling, so that a stream of tiny fragments costs linear time.
                 need = p + self._left
-                if not self.max_message:
-                    need = min(need, p + max(p, _STEP))
+                if self._frag:
+                    need = max(need, p + p)
+                need = min(need, self.max_message or p + max(p, _STEP))
                 try:
-                    if p:
-                        dst.extend(bytes(need - p))
-                    else:
-                        self._msg = self._dst = bytearray(need)
+                    self._msg = self._dst = bytearray(need)
                 except (MemoryError, OverflowError):
                     raise ProtocolError('message too big', 1009)
+                # A new buffer rather than extend(): CPython can't resize a buffer that a
+                # memoryview from buffer() may still export.
+                self._msg[:p] = dst
             return
         self._left = -1
         self._dst = None
@@ -231,14 +236,20 @@ class Parser:
                     if _scan(ev, 2, n, 0):
                         raise ProtocolError('invalid UTF-8', 1007)
                 ev = (code, str(ev[2:], 'utf-8'))
-        elif self._fin:
+        else:
+            self._mlen = p
+            if not self._fin:
+                return
             ev = self._msg
+            if len(ev) > p:  # the room left over by doubling
+                if MICROPYTHON:
+                    ev[p:] = b''  # shrinks in place
+                else:
+                    ev = ev[:p]
             self._msg = None
             self._mop = 0
             if op == OP_TEXT:
                 if self._u:
                     raise ProtocolError('invalid UTF-8', 1007)
                 ev = str(ev, 'utf-8')
-        else:
-            return
         self._ev.append((op, ev))

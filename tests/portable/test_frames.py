@@ -306,3 +306,51 @@ def test_close_payload_builder():
         raises(ValueError, close_payload, code)
     raises(ValueError, close_payload, 1000, 'x' * 124)
     raises(ValueError, close_payload, 1000, '\u20ac' * 42)
+
+
+def fragmented(op, data):
+    """data in 1-byte fragments (an empty last one), built in place to spare the small heap."""
+    stream = bytearray(raw(op, data[:1], fin=False))
+    for i in range(1, len(data)):
+        stream += raw(OP_CONT, data[i:i + 1], fin=False)
+    return stream + raw(OP_CONT, b'')
+
+
+def test_many_tiny_fragments():
+    # Over a thousand 1-byte fragments (the message buffer grows by doubling, then is trimmed).
+    data = bytes(range(256)) * 5
+    stream = fragmented(OP_BINARY, data)
+    for mm in (0, len(data)):
+        events, code = run(stream, 4096, max_message=mm)
+        assert code is None and events == [(OP_BINARY, data)]
+        assert len(events[0][1]) == len(data)
+    assert run(stream, 4096, max_message=len(data) - 1)[1] == 1009
+    text = '\u20ac' * 300
+    assert run(fragmented(OP_TEXT, text.encode('utf-8')), 999) == ([(OP_TEXT, text)], None)
+
+
+def test_events_do_not_alias_the_fed_buffer():
+    # The I/O layer reuses one read buffer: what the parser keeps must be its own copy.
+    stream = raw(OP_TEXT, 'one', fin=False) + raw(OP_PING, b'ping') + raw(OP_CONT, 'two') + raw(OP_BINARY, b'bin')
+    p = Parser()
+    buf = bytearray(5)
+    events = []
+    for i in range(0, len(stream), 5):
+        chunk = stream[i:i + 5]
+        buf[:len(chunk)] = chunk
+        p.feed(memoryview(buf)[:len(chunk)])
+        buf[:] = b'\xee' * 5
+        ev = p.next()
+        while ev:
+            events.append(ev)
+            ev = p.next()
+    assert events == [(OP_PING, b'ping'), (OP_TEXT, 'onetwo'), (OP_BINARY, bytearray(b'bin'))]
+
+
+def test_binary_payload_is_a_fresh_buffer_per_message():
+    p = Parser()
+    p.feed(raw(OP_BINARY, b'first') + raw(OP_BINARY, b'second'))
+    a = p.next()[1]
+    b = p.next()[1]
+    a[0] = 0
+    assert b == b'second' and a == b'\x00irst'
