@@ -113,6 +113,10 @@ class CameraThing:
         name = config.get('hostname', 'camdot')
         self.thing = t = Thing('camera', 'urn:camdot:' + name, name + ' camera', hub,
                                'ESP32-CAM camera (camdot)', self._changed)
+        if config.get('token'):
+            # camdot.auth then wants `Authorization: Bearer <token>` (or its login cookie)
+            t.security = ('bearer_sc', {'scheme': 'bearer', 'in': 'header',
+                                        'name': 'Authorization'})
         try:
             from camdot.camera import FRAMESIZES
             sizes = list(FRAMESIZES)

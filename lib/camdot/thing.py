@@ -163,6 +163,8 @@ class Thing:
         self.description = description
         self.hub = hub
         self.changed = changed
+        #: (name, TD security scheme) the TD announces; set it to match how the app checks access
+        self.security = ('nosec_sc', {'scheme': 'nosec'})
         self.properties = {}   # name -> data schema dict (as in the TD, forms added on output)
         self.actions = {}      # name -> (handler, affordance dict)
         self.events = {}       # name -> affordance dict
@@ -302,9 +304,9 @@ class Thing:
     # ---- Thing Description ----
     def td_head(self, base, ws=None):
         """The TD's top level without its affordances (see td_chunks)."""
+        sec_name, sec_scheme = self.security
         head = {'@context': TD_CONTEXT, '@type': 'Thing', 'id': self.id, 'title': self.title,
-                'base': base, 'securityDefinitions': {'nosec_sc': {'scheme': 'nosec'}},
-                'security': 'nosec_sc'}
+                'base': base, 'securityDefinitions': {sec_name: sec_scheme}, 'security': sec_name}
         if self.description:
             head['description'] = self.description
         # contentType is left out: application/json is the TD default.

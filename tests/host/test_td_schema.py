@@ -34,10 +34,11 @@ def validator():
     return cls(schema)
 
 
-def fetch_td(tmp_path, host='cam.local:8080'):
+def fetch_td(tmp_path, host='cam.local:8080', token=''):
     async def run():
         app = Microdot()
         cfg = config.load(None)
+        cfg['token'] = token
         cam = open_camera({'backend': 'sim'})
         camera_thing.install(app, Hub(), cam, {'fps': 0}, cfg,
                              store=Settings(str(tmp_path / 'settings.json')))
@@ -81,3 +82,11 @@ def test_validator_rejects_a_broken_td(validator, tmp_path):
         else:
             bad['forms'][1]['subprotocol'] = 7
         assert errors(validator, bad), breakage
+
+
+def test_td_with_a_token_announces_bearer_security(validator, tmp_path):
+    td = fetch_td(tmp_path, token='s3cret')
+    assert errors(validator, td) == []
+    assert td['security'] == 'bearer_sc'
+    assert td['securityDefinitions']['bearer_sc']['scheme'] == 'bearer'
+    assert 's3cret' not in json.dumps(td)
