@@ -39,7 +39,9 @@ LED_PIN = 4
 
 
 def cws_framesizes():
-    """CameraWebServer's frame size table (esp32-camera framesize_t): the name at each index."""
+    """CameraWebServer's frame size numbers: the name at each index (the framesize_t that its page
+    and the scripts written for it use; newer esp32-camera releases insert 128X128 and 320X320, so
+    camdot.camera.FRAMESIZES counts differently; /status and /control keep the familiar numbers)."""
     return ('96X96', 'QQVGA', 'QCIF', 'HQVGA', '240X240', 'QVGA', 'CIF', 'HVGA', 'VGA', 'SVGA',
             'XGA', 'HD', 'SXGA', 'UXGA', 'FHD', 'P_HD', 'P_3MP', 'QXGA', 'QHD', 'WQXGA',
             'P_FHD', 'QSXGA')
@@ -124,9 +126,10 @@ class CameraThing:
             FRAMESIZES = None
             sizes = list(cws_framesizes())
         self.framesizes = FRAMESIZES
-        fs = (config.get('camera') or {}).get('framesize', 'QVGA')
+        # the camera's own frame size (it validated the config) is where we start
+        fs = getattr(cam, 'framesize', None) or (config.get('camera') or {}).get('framesize')
         if fs not in sizes:
-            fs = sizes[0]
+            fs = 'QVGA' if 'QVGA' in sizes else sizes[0]
         t.property('framesize', {'type': 'string', 'enum': sizes, 'title': 'Frame size'}, fs,
                    write=self.apply)
         self.defaults['framesize'] = fs

@@ -13,6 +13,13 @@ from harness import remove, tmp_path
 JSON_HEADERS = {'Content-Type': 'application/json'}
 
 
+class NowSettings(Settings):
+    """Writes at once: no delayed-write task outlives a test (test_settings covers the delay)."""
+
+    def schedule(self):
+        self.flush()
+
+
 class FakeCam:
     """Records cam.apply(); honours framesize only (like the simulated camera honours few)."""
 
@@ -38,7 +45,7 @@ def setup(stats=None):
     cam = FakeCam()
     cfg = config.load(None)
     ct = camera_thing.install(app, hub, cam, stats or {'fps': 12.5, 'viewers': 2}, cfg,
-                              store=Settings(path))
+                              store=NowSettings(path))
     return TestClient(app), ct, cam, hub, path
 
 
@@ -216,7 +223,7 @@ async def test_settings_are_saved_and_restored_by_a_new_install():
     assert saved['quality'] == 20 and saved['vflip'] is True
     app = Microdot()
     cam2 = FakeCam()
-    ct2 = camera_thing.install(app, Hub(), cam2, None, config.load(None), store=Settings(path))
+    ct2 = camera_thing.install(app, Hub(), cam2, None, config.load(None), store=NowSettings(path))
     assert ct2.thing.values['quality'] == 20 and ct2.thing.values['vflip'] is True
     assert ('quality', 20) in cam2.applied and ('vflip', 1) in cam2.applied
     assert ct2.store.writes == 0                        # restoring does not rewrite the file
@@ -228,7 +235,7 @@ async def test_a_bad_saved_value_keeps_its_default():
     with open(path, 'w') as f:
         f.write(json.dumps({'quality': 99, 'brightness': 1, 'fps': 5, 'bogus': 1}))
     ct = camera_thing.install(Microdot(), Hub(), FakeCam(), None, config.load(None),
-                              store=Settings(path))
+                              store=NowSettings(path))
     assert ct.thing.values['quality'] == 12 and ct.thing.values['brightness'] == 1
     remove(path)
 
