@@ -107,7 +107,7 @@ class CameraThing:
         self._pwm = None
         self._low = False
         self._viewers = None
-        self._up_ms = 0
+        self._up_ms = ticks_ms() if ON_BOARD else 0  # the board's ticks start at boot
         self._up_last = ticks_ms()
         self._sampler = None
         self._consumers = 0

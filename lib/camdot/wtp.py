@@ -39,10 +39,9 @@ def uuid4():
 def timestamp():
     """Now as RFC 3339 UTC with milliseconds ('2000-01-01T00:00:05.123Z' on a board whose clock
     was never set: still well formed)."""
-    ns = time.time_ns()
-    t = time.gmtime(ns // 1000000000)
-    return '%04d-%02d-%02dT%02d:%02d:%02d.%03dZ' % (t[0], t[1], t[2], t[3], t[4], t[5],
-                                                    ns // 1000000 % 1000)
+    ms = time.time_ns() // 1000000 if hasattr(time, 'time_ns') else int(time.time() * 1000)
+    t = time.gmtime(ms // 1000)
+    return '%04d-%02d-%02dT%02d:%02d:%02d.%03dZ' % (t[0], t[1], t[2], t[3], t[4], t[5], ms % 1000)
 
 
 class Session:
