@@ -104,7 +104,8 @@ class Parser:
         return self._need - self._hn if self._left < 0 else self._left
 
     def buffer(self):
-        """Writable memoryview for the next bytes (1..wanted() long): fill it, then commit(n)."""
+        """Writable memoryview for the next bytes (1..wanted() long): fill it, then commit(n).
+        Valid until that commit: a frame's payload is read straight into the message buffer."""
         if self.error:
             raise self.error
         if self._left < 0:
@@ -114,6 +115,8 @@ class Parser:
 
     def commit(self, n):
         """n bytes were written at the start of buffer(): parse them."""
+        if self.error:
+            raise self.error
         try:
             if self._left >= 0:
                 self._payload(n)
@@ -240,7 +243,7 @@ class Parser:
             self._mlen = p
             if not self._fin:
                 return
-            ev = self._msg
+            ev = self._msg or bytearray()
             if len(ev) > p:  # the room left over by doubling
                 if MICROPYTHON:
                     ev[p:] = b''  # shrinks in place

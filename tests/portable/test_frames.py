@@ -40,10 +40,14 @@ def test_payload_types():
     op, text = p.next()
     assert op == OP_TEXT and isinstance(text, str)
     op, data = p.next()
-    assert op == OP_BINARY and isinstance(data, (bytes, bytearray)) and data == b'b'
+    assert op == OP_BINARY and isinstance(data, bytearray) and data == b'b'
     assert p.next() == (OP_PING, b'c')
     assert p.next() == (OP_PONG, b'd')
     assert p.next() is None
+    p.feed(raw(OP_BINARY, b'') + raw(OP_BINARY, b'', fin=False) + raw(OP_CONT, b''))
+    for _ in range(2):
+        op, data = p.next()
+        assert op == OP_BINARY and isinstance(data, bytearray) and data == b''
 
 
 def test_many_frames_in_one_chunk():
@@ -237,6 +241,9 @@ def test_dead_after_error_and_earlier_events_kept():
     assert bytes(p.next()[1]) == b'two'
     assert p.next() is None
     assert raises(ProtocolError, p.feed, raw(OP_TEXT, 'ok')) is exc
+    assert raises(ProtocolError, p.feed, b'') is exc
+    assert raises(ProtocolError, p.buffer) is exc
+    assert raises(ProtocolError, p.commit, 1) is exc
     assert p.wanted() == 0
 
 
