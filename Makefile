@@ -11,7 +11,7 @@ HTTP_PORT ?= 8080
 CONFIG ?=
 SMALL_HEAP ?= 256K
 
-.PHONY: setup run test test-py test-mpy test-mpy-small bench bench-hub clean
+.PHONY: setup run test test-py test-mpy test-mpy-small bench bench-hub bench-stream clean
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -61,11 +61,15 @@ test-mpy-small: setup
 	$(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
-bench: setup bench-hub
+bench: setup bench-hub bench-stream
 
 bench-hub: setup
 	$(MPY) tools/bench_hub.py
 	$(PY) tools/bench_hub.py
+
+# Camera fan-out: the unix-port app's simulated camera (QVGA 30 fps) to 1/4/16 viewers (+1 stalled).
+bench-stream: setup
+	$(PY) tools/bench_stream.py
 
 clean:
 	rm -rf $(DEPS) build reports .pytest_cache
