@@ -246,13 +246,16 @@ async def serve(ws, thing, hub):
                     text = bytes(text).decode()
                 except (UnicodeError, ValueError):
                     text = ''
-            await send(await session.handle(text))
+            reply = await session.handle(text)
+            # Subscribe before answering, so no change slips between the response and the first
+            # notification (the response takes the send lock first: it still goes out first).
             if session.active and sub is None and hub is not None:
                 sub = hub.subscribe(thing.topics, maxlen=QUEUE)
                 pump = asyncio.create_task(forward(sub))
             elif not session.active and sub is not None:
                 sub.close()
                 sub = pump = None
+            await send(reply)
     finally:
         if sub is not None:
             sub.close()
