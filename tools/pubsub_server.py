@@ -103,6 +103,11 @@ async def serve(opts):
 
 def main(argv):
     opts = parse_args(argv)
+    try:  # Ctrl-C stops the server even when started in the background (SIGINT inherited ignored)
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except (ImportError, AttributeError):
+        pass
     try:
         asyncio.run(serve(opts))
     except KeyboardInterrupt:
