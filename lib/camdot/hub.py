@@ -143,7 +143,13 @@ class Subscription:
             if result is not None and hasattr(result, 'send'):
                 # A coroutine callback: from now on items queue here and one task awaits them in order.
                 self._alloc()
-                self._task = asyncio.create_task(self._work(result))
+                work = self._work(result)
+                try:
+                    self._task = asyncio.create_task(work)
+                except RuntimeError as exc:  # CPython, no running loop: report, don't raise
+                    work.close()
+                    result.close()
+                    self._report(exc)
             return
         n = self.maxlen
         i = self._head
@@ -221,8 +227,13 @@ class Subscription:
             self._event.set()
         task = self._task
         self._task = None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        if task is not None:
+            try:
+                current = asyncio.current_task()
+            except RuntimeError:  # closed outside the event loop
+                current = None
+            if task is not current:
+                task.cancel()
 
     def __enter__(self):
         return self

@@ -274,3 +274,21 @@ async def test_end_delivers_pending_items_then_closes():
     empty = Subscription()
     empty.end()
     assert empty.closed
+
+
+def test_publish_does_not_raise_for_a_coroutine_callback_outside_a_loop():
+    hub = Hub()
+    errors = []
+    hub.on_error = lambda sub, exc: errors.append(exc)
+
+    async def cb(topic, payload):
+        pass
+
+    sub = hub.subscribe('t', callback=cb)
+    assert hub.publish('t', 1) == 1
+    if sub._task is None:  # CPython: no task without a running loop; reported, not raised
+        assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    else:  # MicroPython queues the task for the next loop
+        assert errors == []
+    sub.close()  # also outside a loop
+    assert sub._task is None and hub.subscriptions() == []
