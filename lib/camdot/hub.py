@@ -84,6 +84,18 @@ class Subscription:
     `sub.put(topic, payload)`.
     """
 
+    # Defaults live on the class: an instance stores only what differs (RAM per subscription).
+    callback = None
+    hub = None
+    dropped = 0
+    closed = False
+    _levels = None  # the split filter of a wildcard subscription
+    _event = None  # made on the first get() that has to wait
+    _task = None  # worker of a coroutine callback
+    _ending = False
+    _head = 0
+    _count = 0
+
     def __init__(self, pattern=None, policy=None, maxlen=None, callback=None, hub=None,
                  default_maxlen=8):
         if policy == 'latest':
@@ -101,20 +113,14 @@ class Subscription:
         self.pattern = pattern
         self.policy = policy
         self.maxlen = maxlen
-        self.callback = callback
-        self.hub = hub
-        self.dropped = 0
-        self.closed = False
-        self._levels = None
+        if hub is not None:
+            self.hub = hub
         # The ring buffer, allocated once (a callback subscription needs it only if fn is a coroutine).
-        self._topics = self._payloads = None
         if callback is None:
             self._alloc()
-        self._head = 0
-        self._count = 0
-        self._event = None  # made on the first get() that has to wait
-        self._task = None  # worker of a coroutine callback
-        self._ending = False
+        else:
+            self.callback = callback
+            self._topics = self._payloads = None
 
     def _alloc(self):
         self._topics = [None] * self.maxlen

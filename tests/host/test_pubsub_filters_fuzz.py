@@ -18,8 +18,7 @@ def reference(pattern, topic):
     for level in pattern.split('/'):
         parts.append('[^/]*' if level == '+' else None if level == '#' else re.escape(level))
     if parts[-1] is None:  # '#': zero or more further levels, the parent included
-        body = '/'.join(parts[:-1])
-        rx = '(?:%s(?:/.*)?)' % body if body else '.*'
+        rx = '(?:%s(?:/.*)?)' % '/'.join(parts[:-1]) if len(parts) > 1 else '.*'
     else:
         rx = '/'.join(parts)
     return re.fullmatch(rx, topic) is not None

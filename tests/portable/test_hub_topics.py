@@ -50,6 +50,8 @@ def test_empty_levels_are_levels():
     assert topic_matches('/', '/')
     assert topic_matches('+/+', '/')
     assert not topic_matches('+', '/')
+    assert topic_matches('/#', '/') and topic_matches('/#', '/x')
+    assert not topic_matches('/#', 'a')  # its parent is the (invalid) empty topic
     assert topic_matches('a/', 'a/')
     assert not topic_matches('a/', 'a')
 
