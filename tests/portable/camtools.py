@@ -17,11 +17,16 @@ def jpeg_size(buf):
     raise AssertionError('no SOF segment')
 
 
-def fresh_module(name):
-    """Import tests/portable/<name>.py anew (module state reset)."""
+def use_driver(fake):
+    """Make `fake` the `camera` module the ESP32 backends import (as the board firmware's).
+
+    The backends bind `camera` when first imported, so their modules are dropped to be imported
+    again against this fake.
+    """
     import sys
-    sys.modules.pop(name, None)
-    return __import__(name)
+    sys.modules['camera'] = fake
+    for name in ('camdot.camera.cnadler', 'camdot.camera.lemariva'):
+        sys.modules.pop(name, None)
 
 
 class FakeWS:

@@ -5,9 +5,8 @@ from harness import raises
 
 import fake_cnadler
 import fake_lemariva
+from camtools import use_driver
 from camdot.camera import FRAMESIZES, check_setting, detect, open_camera
-from camdot.camera.cnadler import CnadlerCamera, percent
-from camdot.camera.lemariva import LemarivaCamera
 from camdot.camera.sim import SimCamera
 
 
@@ -48,8 +47,11 @@ def test_auto_detects_the_driver_api_on_the_board():
         assert detect('esp32') == 'cnadler'
         sys.modules['camera'] = fake_lemariva
         assert detect('esp32') == 'lemariva'
-        cam = open_camera({'backend': 'auto'}, driver=fake_lemariva, platform='esp32')
-        assert isinstance(cam, LemarivaCamera)
+        use_driver(fake_lemariva)
+        cam = open_camera({'backend': 'auto'}, platform='esp32')
+        assert cam.name == 'lemariva'
+        use_driver(fake_cnadler)
+        assert open_camera({'backend': 'auto'}, platform='esp32').name == 'cnadler'
     finally:
         if saved is None:
             sys.modules.pop('camera', None)
@@ -67,14 +69,16 @@ def test_bad_config_values_fall_back_with_a_message():
 def cnadler(**config):
     cfg = {'backend': 'cnadler', 'framesize': 'QVGA', 'quality': 12}
     cfg.update(config)
-    return open_camera(cfg, driver=fake_cnadler)
+    use_driver(fake_cnadler)
+    return open_camera(cfg)
 
 
 def test_cnadler_init_arguments():
     cam = cnadler()
-    assert isinstance(cam, CnadlerCamera)
+    assert cam.name == 'cnadler'
     cam.init()
     drv = fake_cnadler.Camera.instances[-1]
+    from camdot.camera.cnadler import percent
     assert drv.args['pixel_format'] == fake_cnadler.PixelFormat.JPEG
     assert drv.args['frame_size'] == fake_cnadler.FrameSize.QVGA
     assert drv.args['grab_mode'] == fake_cnadler.GrabMode.LATEST
@@ -124,6 +128,16 @@ def test_cnadler_framesize_waits_for_the_next_capture():
     assert b'fs2' in bytes(buf)
 
 
+def test_cnadler_framesize_set_before_init():
+    cam = cnadler()
+    drv = fake_cnadler.Camera.instances[-1]
+    assert drv.args['frame_size'] == fake_cnadler.FrameSize.QVGA and not drv.inited
+    assert cam.apply('framesize', 'VGA') is True  # e.g. restored from saved settings
+    cam.init()
+    assert drv.calls[:2] == [('init',), ('reconfigure', fake_cnadler.FrameSize.VGA)]
+    assert b'fs10' in bytes(cam.capture())
+
+
 def test_cnadler_reinit_replays_settings_and_none_means_no_frame():
     cam = cnadler()
     cam.apply('vflip', 1)  # before init: kept for init
@@ -151,7 +165,8 @@ def lemariva(**config):
     fake_lemariva.reset()
     cfg = {'backend': 'lemariva', 'framesize': 'QVGA', 'quality': 12}
     cfg.update(config)
-    return open_camera(cfg, driver=fake_lemariva)
+    use_driver(fake_lemariva)
+    return open_camera(cfg)
 
 
 def test_lemariva_init_and_capture():

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import fake_cnadler
-from camtools import FakeWS, body_count, jpeg_size
+from camtools import use_driver, FakeWS, body_count, jpeg_size
 from camdot.camera import open_camera
 from camdot.hub import Hub
 from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, NONE_LIMIT
@@ -12,7 +12,8 @@ from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, NONE_LIMIT
 
 def make(fps=50):
     cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100}
-    cam = open_camera(cfg, driver=fake_cnadler)
+    use_driver(fake_cnadler)
+    cam = open_camera(cfg)
     cam.init()
     hub = Hub()
     s = Stream(hub, cam, {'camera': cfg})

@@ -76,7 +76,7 @@ class Camera:
     _init(), _capture(), _deinit() and _set(name, value) -> bool.
     """
     name = 'none'
-    SUPPORTED = ()
+    SUPPORTED = tuple(RANGES)  # the settings a backend can honour (each backend narrows it)
 
     def __init__(self, config=None):
         config = config or {}
@@ -192,8 +192,8 @@ def detect(platform=None):
     return 'sim'
 
 
-def open_camera(config=None, driver=None, platform=None):
-    """A Camera for config['backend'] (not initialised). `driver`: the `camera` module to use."""
+def open_camera(config=None, platform=None):
+    """A Camera for config['backend'] (not initialised)."""
     config = config or {}
     backend = config.get('backend', 'auto')
     if backend not in BACKENDS:
@@ -202,9 +202,9 @@ def open_camera(config=None, driver=None, platform=None):
         backend = detect(platform)
     if backend == 'cnadler':
         from camdot.camera.cnadler import CnadlerCamera
-        return CnadlerCamera(config, driver)
+        return CnadlerCamera(config)
     if backend == 'lemariva':
         from camdot.camera.lemariva import LemarivaCamera
-        return LemarivaCamera(config, driver)
+        return LemarivaCamera(config)
     from camdot.camera.sim import SimCamera
     return SimCamera(config)

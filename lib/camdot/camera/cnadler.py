@@ -6,9 +6,11 @@ capture() returns the driver's zero-copy memoryview over its frame buffer (valid
 capture()). Settings are the driver object's properties; the frame size goes through
 reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower = better).
 """
+import camera  # the board firmware's driver (tests put a fake in sys.modules['camera'] first)
+
 from camdot.camera import Camera
 
-# HAL name -> driver property, where they differ or exist at all.
+# HAL name -> driver property.
 PROPS = {
     'brightness': 'brightness', 'contrast': 'contrast', 'saturation': 'saturation',
     'sharpness': 'sharpness', 'denoise': 'denoise', 'gainceiling': 'gainceiling',
@@ -34,38 +36,38 @@ def size_attr(name):
     return name
 
 
+def frame_size(name):
+    """The driver's FrameSize value for a framesize name, or None if it has none."""
+    return getattr(camera.FrameSize, size_attr(name), None)
+
+
 class CnadlerCamera(Camera):
     name = 'cnadler'
     SUPPORTED = tuple(PROPS) + ('framesize', 'quality')
 
-    def __init__(self, config=None, driver=None):
+    def __init__(self, config=None):
         Camera.__init__(self, config)
-        if driver is None:
-            import camera as driver
-        self.driver = driver
-        self._cam = None
-
-    def _size(self, name):
-        return getattr(self.driver.FrameSize, size_attr(name), None)
+        self._size = self.framesize
+        # The board firmware bakes in the pins; xclk_freq is passed explicitly on purpose (the
+        # driver's default looked wrong). Two buffers + LATEST: always the freshest frame.
+        self._cam = camera.Camera(
+            pixel_format=camera.PixelFormat.JPEG, frame_size=frame_size(self._size),
+            jpeg_quality=percent(self.settings['quality']),
+            fb_count=self.config.get('fb_count', 2), grab_mode=camera.GrabMode.LATEST,
+            xclk_freq=self.config.get('xclk_freq', 20000000), init=False)
 
     def _can_size(self, name):
-        return self._size(name) is not None
+        return frame_size(name) is not None
 
     def _init(self):
-        d = self.driver
-        if self._cam is None:
-            # The board firmware bakes in the pins; xclk_freq is passed explicitly on purpose.
-            self._cam = d.Camera(
-                pixel_format=d.PixelFormat.JPEG, frame_size=self._size(self.framesize),
-                jpeg_quality=percent(self.settings['quality']),
-                fb_count=self.config.get('fb_count', 2), grab_mode=d.GrabMode.LATEST,
-                xclk_freq=self.config.get('xclk_freq', 20000000))
-        else:
-            self._cam.init()
+        cam = self._cam
+        cam.init()
+        if self.framesize != self._size:  # changed before the first init
+            self._set('framesize', self.framesize)
+        cam.quality = percent(self.settings['quality'])
 
     def _deinit(self):
-        if self._cam is not None:
-            self._cam.deinit()
+        self._cam.deinit()
 
     def _capture(self):
         buf = self._cam.capture()
@@ -74,7 +76,8 @@ class CnadlerCamera(Camera):
     def _set(self, name, value):
         cam = self._cam
         if name == 'framesize':
-            cam.reconfigure(frame_size=self._size(value))
+            cam.reconfigure(frame_size=frame_size(value))
+            self._size = value
         elif name == 'quality':
             cam.quality = percent(value)
         else:

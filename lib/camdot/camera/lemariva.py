@@ -5,51 +5,49 @@
 capture() returns a new bytes object (the driver copies the frame), or None. The driver has
 setters only and JPEG quality 10-63 (lower = better): our 0-9 are clamped to 10.
 """
+import camera  # the board firmware's driver (tests put a fake in sys.modules['camera'] first)
+
 from camdot.camera import Camera
 
-# HAL name -> module-level setter.
+# HAL name -> the module's setter.
 SETTERS = {
-    'quality': 'quality', 'brightness': 'brightness', 'contrast': 'contrast',
-    'saturation': 'saturation', 'special_effect': 'speffect', 'wb_mode': 'whitebalance',
-    'vflip': 'flip', 'hmirror': 'mirror', 'framesize': 'framesize',
+    'quality': camera.quality, 'brightness': camera.brightness, 'contrast': camera.contrast,
+    'saturation': camera.saturation, 'special_effect': camera.speffect,
+    'wb_mode': camera.whitebalance, 'vflip': camera.flip, 'hmirror': camera.mirror,
+    'framesize': camera.framesize,
 }
+
+
+def frame_size(name):
+    """The driver's FRAME_* value for a framesize name, or None if it has none."""
+    return getattr(camera, 'FRAME_' + name, None)
 
 
 class LemarivaCamera(Camera):
     name = 'lemariva'
     SUPPORTED = tuple(SETTERS)
 
-    def __init__(self, config=None, driver=None):
-        Camera.__init__(self, config)
-        if driver is None:
-            import camera as driver
-        self.driver = driver
-
-    def _size(self, name):
-        return getattr(self.driver, 'FRAME_' + name, None)
-
     def _can_size(self, name):
-        return self._size(name) is not None
+        return frame_size(name) is not None
 
     def _init(self):
-        d = self.driver
-        loc = d.DRAM if self.config.get('fb_location') == 'dram' else d.PSRAM
-        ok = d.init(0, format=d.JPEG, framesize=self._size(self.framesize),
-                    quality=max(10, self.settings['quality']), fb_location=loc)
+        loc = camera.DRAM if self.config.get('fb_location') == 'dram' else camera.PSRAM
+        ok = camera.init(0, format=camera.JPEG, framesize=frame_size(self.framesize),
+                         quality=max(10, self.settings['quality']), fb_location=loc)
         if not ok:
             raise OSError('camera init failed')
 
     def _deinit(self):
-        self.driver.deinit()
+        camera.deinit()
 
     def _capture(self):
-        buf = self.driver.capture()
+        buf = camera.capture()
         return buf if buf else None
 
     def _set(self, name, value):
         if name == 'framesize':
-            value = self._size(value)
+            value = frame_size(value)
         elif name == 'quality':
             value = max(10, value)
         # The setters return None, or False when the sensor is not there.
-        return getattr(self.driver, SETTERS[name])(value) is not False
+        return SETTERS[name](value) is not False

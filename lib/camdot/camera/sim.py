@@ -27,7 +27,7 @@ class SimCamera(Camera):
         Camera.__init__(self, config)
         self.root = self.config.get('frames_dir') or getenv('CAMDOT_SIMCAM', DEFAULT_DIR)
         self._file = None
-        self._lengths = ()
+        self._lengths = list(range(0))
         self._buf = None
         self._mv = None
         self._i = 0
@@ -83,13 +83,17 @@ class SimCamera(Camera):
         self._close()
 
     def _capture(self):
+        f = self._file
+        whole = self._mv
+        if f is None or whole is None:
+            raise OSError('camera not initialised')
         if self._i >= len(self._lengths):
             self._i = 0
-            self._file.seek(0)
+            f.seek(0)
         n = self._lengths[self._i]
         self._i += 1
-        mv = self._mv[:n]
-        if self._file.readinto(mv) != n:
+        mv = whole[:n]
+        if f.readinto(mv) != n:
             raise OSError('simulated camera: short read')
         self.frames += 1
         return mv
