@@ -126,17 +126,17 @@ class Stream:
 
     def __init__(self, hub, cam, config=None):
         cfg = (config or {}).get('camera', config or {})
-        fps = min(cfg.get('fps', 20) or 20, cfg.get('max_fps', 30) or 30)
+        self.max_fps = cfg.get('max_fps', 30) or 30
+        self._stall = cfg.get('stall_ms')
         self.hub = hub
         self.cam = cam
         self.name = (config or {}).get('hostname', 'camdot')
-        self.period = max(1, int(1000 / fps))
-        self.grace = cfg.get('stall_ms') or max(2 * self.period, 100)
         self.frame = Frame()
         self.viewers = []
-        self.stats = {'fps': 0.0, 'target_fps': fps, 'viewers': 0, 'frames': 0, 'sent': 0,
+        self.stats = {'fps': 0.0, 'target_fps': 0, 'viewers': 0, 'frames': 0, 'sent': 0,
                       'copies': 0, 'evicted': 0, 'errors': 0, 'reinits': 0, 'state': 'idle',
                       'backend': cam.name, 'framesize': cam.framesize}
+        self.set_fps(cfg.get('fps', 20) or 20)
         self._task = None
         self._wake = None
         self._backoff = BACKOFF_MIN
@@ -194,6 +194,14 @@ class Stream:
                     self.stats['copies'] += 1
                 except MemoryError:
                     v.evicted = True
+
+    def set_fps(self, fps):
+        """Pace the capture loop at `fps` (1..camera.max_fps); returns the rate used."""
+        fps = max(1, min(int(fps), self.max_fps))
+        self.period = max(1, 1000 // fps)
+        self.grace = self._stall or max(2 * self.period, 100)
+        self.stats['target_fps'] = fps
+        return fps
 
     def stop(self):
         """Stop the capture loop (it restarts when a viewer joins)."""

@@ -166,3 +166,14 @@ async def test_paced_at_the_configured_fps():
     assert 15 <= n <= 24, n
     assert 15 <= s.stats['fps'] <= 22, s.stats['fps']
     await finish(s, [ws], tasks)
+
+
+async def test_set_fps_changes_the_pace():
+    hub, cam, s = make(fps=10)
+    assert s.set_fps(500) == 100  # capped by max_fps
+    assert s.set_fps(0) == 1
+    assert s.set_fps(40) == 40 and s.stats['target_fps'] == 40 and s.period == 25
+    ws = FakeWS()
+    tasks = await watch(s, [ws], 1.1)
+    assert 30 <= s.stats['frames'] <= 46, s.stats['frames']
+    await finish(s, [ws], tasks)
