@@ -46,8 +46,19 @@ class HandshakeError(HTTPException):
         super().__init__(status_code, reason)
         self.headers = headers or {}
 
-    def response(self):
-        return Response(self.reason, self.status_code, self.headers)
+    async def answer(self, ws):
+        # Written here rather than by microdot, whose responses say HTTP/1.0: some WebSocket
+        # clients (python-websockets) only parse an HTTP/1.1 answer to an upgrade.
+        body = self.reason.encode()
+        res = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n' \
+              'Connection: close\r\n' % (self.status_code, _PHRASES.get(self.status_code, 'Error'),
+                                        len(body))
+        for name in self.headers:
+            res += '%s: %s\r\n' % (name, self.headers[name])
+        await ws._write((res.encode() + b'\r\n' + body,))
+
+
+_PHRASES = {400: 'Bad Request', 403: 'Forbidden', 426: 'Upgrade Required'}
 
 
 def _tokens(value, lower=True):
@@ -464,6 +475,10 @@ class WebSocket:
                     await asyncio.wait_for(self.ping(b'camdot'), timeout)
                     await asyncio.wait_for(self._wait_pong(), timeout)
                 except asyncio.TimeoutError:
+                    try:   # tell the peer if its socket still takes data; then stop waiting on it
+                        await asyncio.wait_for(self._send_close(1011, 'keepalive timeout'), 1)
+                    except Exception:
+                        pass
                     self._abort()
                     break
         except (WebSocketError, OSError):
@@ -575,7 +590,8 @@ def with_websocket(f=None, protocols=None, origins=None):
         try:
             await ws.handshake(protocols, origins)
         except HandshakeError as exc:
-            return exc.response()
+            await exc.answer(ws)
+            return Response.already_handled
         await _run(ws, f(request, ws, *args, **kwargs))
         return Response.already_handled
     return wrapper
