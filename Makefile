@@ -11,7 +11,7 @@ HTTP_PORT ?= 8080
 CONFIG ?=
 SMALL_HEAP ?= 256K
 
-.PHONY: setup run test test-py test-mpy test-mpy-small bench bench-hub bench-stream clean
+.PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench bench-hub bench-stream clean
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -49,16 +49,20 @@ run: setup
 	CAMDOT_CONFIG=$(CONFIG) HTTP_PORT=$(HTTP_PORT) $(MPY) main.py
 
 # ---- tests: pytest on CPython, then the portable suite on the unix port (normal and small heap) ----
-test: setup test-py test-mpy test-mpy-small
+test: setup test-py test-mpy test-mpy-small test-autobahn
 
 test-py: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/host/test_autobahn.py
 
 test-mpy: setup
 	$(MPY) tools/mprun.py tests/portable
 
 test-mpy-small: setup
 	$(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
+
+# Autobahn|Testsuite (kosoku) against tools/ws_echo.py on both runtimes; reports in reports/autobahn/.
+test-autobahn: setup
+	$(PY) -m pytest -q -s tests/host/test_autobahn.py
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
 bench: setup bench-hub bench-stream
