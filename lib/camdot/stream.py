@@ -385,14 +385,20 @@ class Stream:
         v.sub.close()
 
     async def snapshot(self, timeout=5):
-        """A copy of the next frame as (seq, t, bytes); OSError when none comes in time."""
+        """The next frame for /capture, held for sending: a CaptureBody (its .seq, .t, .n).
+
+        Raises OSError when no frame comes within `timeout` seconds.
+        """
         v = self.join('capture')
         try:
-            return await asyncio.wait_for(self._grab(v), timeout)
+            frame = await asyncio.wait_for(self._grab(v), timeout)
         except asyncio.TimeoutError:
-            raise OSError('no frame from the camera in %d s (%s)' % (timeout, self.stats['state']))
-        finally:
             self.leave(v)
+            raise OSError('no frame from the camera in %d s (%s)' % (timeout, self.stats['state']))
+        except BaseException:
+            self.leave(v)
+            raise
+        return CaptureBody(self, v, frame)
 
     async def _grab(self, v):
         while True:
@@ -400,8 +406,47 @@ class Stream:
             if item is None:
                 raise OSError('stream stopped')
             if not isinstance(item, str) and item.buf is not None:
-                # Copied at once, before the loop can capture again (/capture is no hot path).
-                return item.seq, item.t, bytes(item.buf)
+                # Held at once, before the loop can capture again.
+                v.holding = True
+                item.users += 1
+                v.off = 0
+                return item
+
+
+class CaptureBody:
+    """The /capture response body: one held frame in CHUNK-sized pieces (no copy)."""
+
+    def __init__(self, stream, v, frame):
+        self.s = stream
+        self.v = v
+        self.seq = frame.seq
+        self.t = frame.t
+        self.n = len(frame.buf)
+        self.mv = memoryview(frame.buf)
+        self.done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        v = self.v
+        if v.rest is not None and not self.done:  # evicted: the unsent tail was copied for us
+            self.done = True
+            rest = v.rest
+            v.rest = None
+            return rest
+        if not self.done and not v.evicted and v.off < self.n:
+            end = min(v.off + CHUNK, self.n)
+            piece = self.mv[v.off:end]
+            v.off = end
+            return piece
+        await self.aclose()
+        raise StopAsyncIteration
+
+    async def aclose(self):
+        self.done = True
+        self.mv = None
+        self.s.leave(self.v)
 
 
 class MjpegBody:
@@ -504,6 +549,13 @@ def _asset(www, name, gzip_ok):
 def install(app, hub, cam, config=None):
     """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`)."""
     config = config or {}
+    if not cam.ready:
+        # Start the camera now: its buffers are allocated before the heap fragments, and a
+        # broken camera shows at boot (the capture loop retries it with backoff).
+        try:
+            cam.init()
+        except Exception as exc:
+            print('camdot stream: camera init failed:', exc)
     stream = Stream(hub, cam, config)
     app.stream = stream
     www = config.get('www_dir') or (__file__.rsplit('/', 1)[0] + '/www')
@@ -544,15 +596,16 @@ def install(app, hub, cam, config=None):
     @app.get('/capture')
     async def capture(request):
         try:
-            seq, t, data = await stream.snapshot()
-        except MemoryError:
-            return {'error': 'out of memory for a snapshot'}, 503
+            body = await stream.snapshot()
         except OSError as exc:
             return {'error': str(exc), 'status': stream.stats['state']}, 503
-        return data, 200, {
-            'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store',
-            'Content-Disposition': 'inline; filename="camdot-%d.jpg"' % seq,
-            'X-Timestamp': '%d.%06d' % (t // 1000, t % 1000 * 1000),
-            'Access-Control-Allow-Origin': '*'}
+        if request.method == 'HEAD':  # microdot won't read the body: let go of the frame now
+            await body.aclose()
+        return Response(body=body, headers={
+            'Content-Type': 'image/jpeg', 'Content-Length': str(body.n),
+            'Cache-Control': 'no-store',
+            'Content-Disposition': 'inline; filename="camdot-%d.jpg"' % body.seq,
+            'X-Timestamp': '%d.%06d' % (body.t // 1000, body.t % 1000 * 1000),
+            'Access-Control-Allow-Origin': '*'})
 
     return stream

@@ -170,3 +170,25 @@ async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
     finally:
         stream_mod.CHUNK = saved
     s.stop()
+
+
+async def test_capture_body_sends_one_held_frame_without_copying():
+    hub, cam, s, drv = make()
+    body = await s.snapshot()
+    assert s.frame.users == 1  # held from the moment it was taken
+    data = b''
+    async for piece in body:
+        assert isinstance(piece, memoryview)  # straight from the driver's buffer
+        data += bytes(piece)
+    assert len(data) == body.n and body_count(data) == body.seq
+    assert data[:2] == b'\xff\xd8' and data[-2:] == b'\xff\xd9'
+    assert s.frame.users == 0 and not s.viewers
+    assert s.stats['viewers'] == 0  # a snapshot is not a viewer
+    drv.fail_capture = 1000
+    drv.fail_init = 1000
+    s._backoff = 5000
+    from harness import araises
+    exc = await araises(OSError, s.snapshot(timeout=0.3))
+    assert 'no frame' in str(exc)
+    assert not s.viewers
+    s.stop()
