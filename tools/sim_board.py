@@ -9,7 +9,8 @@ What the supervisor does that a plain `socat pty exec:micropython` can't:
 - runs `micropython -i` on pipes: on a tty the port's tcsetattr(TCSAFLUSH) drops early input;
 - restarts the child when it exits (Ctrl-D at the REPL) and prints `MPY: soft reboot`, re-entering the
   raw REPL when that is where the child was, as a board does;
-- turns Ctrl-C (0x03) into SIGINT so a running program gets KeyboardInterrupt;
+- turns Ctrl-C (0x03) into SIGINT so a running program gets KeyboardInterrupt (only while it runs
+  code, and never before "/" is remounted: an idle REPL gets the plain byte, as on a board);
 - gives `machine` a reset() (mpremote reset): the child exits and boots again in the friendly REPL;
 - runs boot.py on every (re)start and, with --autorun, main.py after a reset or a soft reboot in
   the friendly REPL (a board runs main.py only then, not after a soft reboot in the raw REPL).
@@ -22,6 +23,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,9 +32,13 @@ DEFAULT_MPY = os.path.join(ROOT, '.venv', 'bin', 'micropython')
 # Runs in the child before the REPL: the folder becomes "/", sys.path is the board's.
 STARTUP = """\
 import vfs, os, sys
+_ready = open(%r, 'w')
 vfs.umount('/')
 vfs.mount(vfs.VfsPosix(%r), '/')
 os.chdir('/')
+_ready.write('1')
+_ready.close()
+del _ready
 sys.path[:] = ['', '.frozen', '/lib']
 import machine as _machine
 class _SimMachine:
@@ -61,7 +67,9 @@ if %r:
 del _sim_run
 """
 
-CTRL_A, CTRL_B, CTRL_C = 0x01, 0x02, 0x03
+CTRL_A, CTRL_B, CTRL_C, CTRL_D = 0x01, 0x02, 0x03, 0x04
+# Output endings that mean the child waits at a prompt (friendly, continuation, raw REPL).
+PROMPTS = (b'>>> ', b'... ', b'\x04>', b'CTRL-B to exit\r\n>')
 HARD_RESET_FLAG = '.sim-hard-reset'   # in the flash folder: written by the child's machine.reset()
 
 
@@ -91,8 +99,9 @@ def child_argv(micropython, startup):
 class SimBoard:
     """The supervisor: one pty for the host, one MicroPython child on pipes at a time."""
 
-    def __init__(self, root, micropython=DEFAULT_MPY, autorun=False, env=None):
+    def __init__(self, root, micropython=DEFAULT_MPY, autorun=False, env=None, log=None):
         self.root = os.path.abspath(root)
+        self.log = log  # a binary file that gets a copy of the board's console output
         self.micropython = micropython
         self.autorun = autorun
         self.env = dict(os.environ if env is None else env)
@@ -103,9 +112,22 @@ class SimBoard:
         self.device = os.ttyname(self.slave)
         self.raw = False
         self.child = None
+        self.idle = False           # the child waits at a prompt
+        self.line = False           # friendly REPL: a line has been typed since the last Enter
+        self.pending_sigint = False
+        fd, self.ready_path = tempfile.mkstemp(prefix='sim-board-ready-')
+        os.close(fd)
+
+    def ready(self):
+        """True once the child has "/" at the flash folder (STARTUP writes the file)."""
+        with open(self.ready_path) as f:
+            return f.read() == '1'
 
     def start_child(self, run_main):
-        startup = STARTUP % (self.root, '/' + HARD_RESET_FLAG, bool(run_main))
+        open(self.ready_path, 'w').close()
+        self.idle = self.line = self.pending_sigint = False
+        self.tail = b''
+        startup = STARTUP % (self.ready_path, self.root, '/' + HARD_RESET_FLAG, bool(run_main))
         argv = child_argv(self.micropython, startup)
         self.child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, bufsize=0, cwd=self.root, env=self.env)
@@ -118,12 +140,30 @@ class SimBoard:
                 self.raw = True
             elif byte == CTRL_B:
                 self.raw = False
-            elif byte == CTRL_C and self.child.poll() is None:
-                self.child.send_signal(signal.SIGINT)
+            elif byte == CTRL_C:
+                self.line = False
+                # A SIGINT at an idle prompt could eat the input that follows: the REPL handles
+                # the plain byte there. While code runs, only the signal interrupts it.
+                if not self.idle:
+                    self.pending_sigint = True
+            elif self.raw and byte == CTRL_D:
+                self.idle = False   # runs the code sent (or soft-reboots)
+            elif not self.raw and byte in (0x0D, 0x0A):
+                if self.line:
+                    self.idle = False
+                self.line = False
+            elif not self.raw and byte >= 0x20:
+                self.line = True
+        self.deliver_sigint()
         try:
             self.child.stdin.write(data)
         except (BrokenPipeError, OSError):
             pass  # the child is exiting; the next boot gets the following input
+
+    def deliver_sigint(self):
+        if self.pending_sigint and self.child.poll() is None and self.ready():
+            self.pending_sigint = False
+            self.child.send_signal(signal.SIGINT)
 
     def reboot(self):
         self.child.wait()
@@ -141,11 +181,18 @@ class SimBoard:
         self.start_child(run_main=self.autorun)
         while True:
             out = self.child.stdout.fileno()
-            ready, _, _ = select.select([self.master, out], [], [])
+            ready, _, _ = select.select([self.master, out], [], [],
+                                        0.05 if self.pending_sigint else None)
+            self.deliver_sigint()
             if out in ready:
                 data = os.read(out, 4096)
                 if data:
+                    self.tail = (self.tail + data)[-32:]
+                    self.idle = self.tail.endswith(PROMPTS)
                     os.write(self.master, data)
+                    if self.log:
+                        self.log.write(data)
+                        self.log.flush()
                 else:
                     self.reboot()
                     continue
@@ -161,6 +208,10 @@ class SimBoard:
         if self.child is not None and self.child.poll() is None:
             self.child.kill()
             self.child.wait()
+        try:
+            os.remove(self.ready_path)
+        except OSError:
+            pass
 
 
 def main(argv=None):
@@ -172,12 +223,14 @@ def main(argv=None):
     parser.add_argument('--autorun', action='store_true',
                         help='run main.py after a soft reboot in the friendly REPL, as a board does')
     parser.add_argument('--http-port', help='HTTP_PORT for main.py on the simulated board')
+    parser.add_argument('--log', help='append a copy of the console output to this file')
     args = parser.parse_args(argv)
     os.makedirs(args.root, exist_ok=True)
     env = dict(os.environ)
     if args.http_port:
         env['HTTP_PORT'] = args.http_port
-    board = SimBoard(args.root, args.micropython, args.autorun, env)
+    log = open(args.log, 'ab') if args.log else None
+    board = SimBoard(args.root, args.micropython, args.autorun, env, log)
     if args.link:
         if os.path.lexists(args.link):
             os.remove(args.link)

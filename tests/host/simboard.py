@@ -13,9 +13,12 @@ SIM = os.path.join(ROOT, 'tools', 'sim_board.py')
 
 
 class SimBoard:
-    def __init__(self, root, http_port=None, autorun=True):
+    def __init__(self, root, http_port=None, autorun=True, log=None):
         self.root = str(root)
+        self.log = log
         self.argv = [PY, SIM, '--root', self.root]
+        if log:
+            self.argv += ['--log', str(log)]
         if autorun:
             self.argv.append('--autorun')
         if http_port:
@@ -45,6 +48,11 @@ class SimBoard:
                              timeout=timeout, cwd=ROOT)
         assert res.returncode == 0, res.stdout
         return res.stdout
+
+    def console(self):
+        """What the board printed so far (needs `log`)."""
+        with open(self.log, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
