@@ -10,8 +10,12 @@ export MICROPYPATH := lib:$(DEPS):.frozen
 HTTP_PORT ?= 8080
 CONFIG ?=
 SMALL_HEAP ?= 256K
+DEVICE ?=
+# Board stubs for `make typecheck` (mypy), pinned.
+BOARD_STUBS := micropython-esp32-stubs==1.29.0.post1
 
-.PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench bench-hub bench-stream clean
+.PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench bench-hub bench-stream clean \
+	typecheck deploy repl sim-board firmware
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -42,14 +46,21 @@ $(DEPS)/www.stamp: $(VENV)/.stamp tools/compress_assets.py $(filter-out %.gz,$(w
 	$(PY) tools/compress_assets.py $(WWW)
 	touch $@
 
-setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/www.stamp
+# MicroPython ESP32 stubs for mypy: installed apart (mypy does not find stubs in site-packages).
+$(DEPS)/stubs/.stamp: $(VENV)/.stamp
+	rm -rf $(DEPS)/stubs
+	$(PY) -m pip install -q --disable-pip-version-check --target $(DEPS)/stubs "$(BOARD_STUBS)"
+	touch $@
+
+setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/www.stamp \
+	$(DEPS)/stubs/.stamp
 
 # ---- the device app on the unix port ----
 run: setup
 	CAMDOT_CONFIG=$(CONFIG) HTTP_PORT=$(HTTP_PORT) $(MPY) main.py
 
 # ---- tests: pytest on CPython, then the portable suite on the unix port (normal and small heap) ----
-test: setup test-py test-mpy test-mpy-small test-autobahn
+test: setup typecheck test-py test-mpy test-mpy-small test-autobahn
 
 test-py: setup
 	$(PY) -m pytest -q tests --ignore=tests/host/test_autobahn.py
@@ -74,6 +85,31 @@ bench-hub: setup
 # Camera fan-out: the unix-port app's simulated camera (QVGA 30 fps) to 1/4/16 viewers (+1 stalled).
 bench-stream: setup
 	$(PY) tools/bench_stream.py
+
+# ---- the board ----
+# mypy against the ESP32 stubs; the runs (files + extra stub folders) are in tools/mypy/runs.cfg.
+typecheck: setup
+	$(PY) tools/typecheck.py
+
+# .mpy for the board's arch, only what changed, boot/main (+ CONFIG=path as /config.json), reset.
+deploy: setup
+	@test -n "$(DEVICE)" || { echo "usage: make deploy DEVICE=/dev/ttyUSB0 [CONFIG=config.json]"; exit 2; }
+	$(PY) tools/deploy.py $(DEVICE) $(if $(CONFIG),--config $(CONFIG))
+
+repl: setup
+	@test -n "$(DEVICE)" || { echo "usage: make repl DEVICE=/dev/ttyUSB0"; exit 2; }
+	$(PY) -m mpremote connect $(DEVICE) repl
+
+# A simulated board (unix-port MicroPython behind a pty; flash = build/sim-board/). Prints its
+# device path; build/sim-board.tty links to it. Its main.py serves on HTTP_PORT. Ctrl-C stops it.
+sim-board: setup
+	$(PY) tools/sim_board.py --root build/sim-board --link build/sim-board.tty --autorun \
+		--http-port $(HTTP_PORT)
+
+# The ESP32-CAM firmware with camdot frozen in; needs ESP-IDF and the MicroPython source
+# (see firmware/README.md); says what is missing otherwise.
+firmware: setup
+	bash firmware/build.sh
 
 clean:
 	rm -rf $(DEPS) build reports .pytest_cache
