@@ -1,0 +1,62 @@
+"""Camera failure on the unix port (issue 8.6): the simulated camera starts without its frames,
+so capture fails; viewers get a status message, MJPEG keeps its connection, and the stream
+resumes once the frames appear (the loop re-initialises the camera with backoff)."""
+import asyncio
+import io
+import json
+import shutil
+import socket
+import time
+
+import websockets
+from PIL import Image
+
+from servers import MPY, ROOT, Server, free_port
+
+
+def test_viewers_see_status_then_frames_when_the_camera_recovers(tmp_path):
+    frames = tmp_path / 'simcam'
+    frames.mkdir()
+    cfg = tmp_path / 'config.json'
+    cfg.write_text(json.dumps({'camera': {'frames_dir': str(frames)},
+                               'settings_file': str(tmp_path / 's.json')}))
+    port = free_port()
+    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+        mjpeg = socket.create_connection(('127.0.0.1', port), timeout=15)
+        mjpeg.sendall(b'GET /stream HTTP/1.1\r\nHost: cam\r\n\r\n')
+
+        async def main():
+            async with websockets.connect(srv.url.replace('http', 'ws') + '/ws/stream') as ws:
+                texts = []
+                while True:
+                    msg = await asyncio.wait_for(ws.recv(), 10)
+                    assert isinstance(msg, str), 'a frame from a camera without frames?'
+                    texts.append(json.loads(msg))
+                    if texts[-1]['type'] == 'status':
+                        break
+                status = texts[-1]
+                assert status['state'] == 'error' and 'make setup' in status['message']
+                assert status['retry_ms'] > 0
+                shutil.copytree(ROOT + '/.deps/simcam/QVGA', str(frames / 'QVGA'))
+                start = time.monotonic()
+                while True:
+                    msg = await asyncio.wait_for(ws.recv(), 20)
+                    if not isinstance(msg, str):
+                        break
+                img = Image.open(io.BytesIO(msg))
+                img.load()
+                assert img.size == (320, 240)
+                return time.monotonic() - start
+        took = asyncio.run(main())
+        assert took < 20
+        # The MJPEG viewer kept its connection through the failure and now gets frames.
+        data = b''
+        while data.count(b'--camdotframe') < 2:
+            chunk = mjpeg.recv(65536)
+            assert chunk, 'MJPEG connection closed'
+            data += chunk
+        head = data.split(b'\r\n\r\n')[0]
+        assert b' 200 ' in head.split(b'\r\n')[0]
+        mjpeg.close()
+        srv.stop()
+    assert 'camera failed' in srv.output
