@@ -12,18 +12,15 @@ the settings file remember it.
 /control answers 200 with an empty body on success, 400 for a missing or non-integer `val` or a
 value out of range, 404 for an unknown `var`, 403 for a read-only one.
 """
+import asyncio
 import json
 import sys
 
 from camdot import wtp
+from camdot.camera import FRAMESIZES
 from camdot.compat import mem_free, ticks_ms, ticks_diff, print_exception
 from camdot.settings import Settings
 from camdot.thing import Thing, ThingError, problem
-
-try:
-    import asyncio
-except ImportError:  # pragma: no cover
-    asyncio = None
 
 ON_BOARD = sys.platform == 'esp32'
 TD_TYPE = 'application/td+json'
@@ -103,11 +100,10 @@ class CameraThing:
         self.config = config
         self.store = store
         self.defaults = {}
-        self.persisted = ()
         self._pwm = None
         self._low = False
         self._viewers = None
-        self._up_ms = ticks_ms() if ON_BOARD else 0  # the board's ticks start at boot
+        self._up_ms = ticks_diff(ticks_ms(), 0) if ON_BOARD else 0  # board ticks start at boot
         self._up_last = ticks_ms()
         self._sampler = None
         self._consumers = 0
@@ -119,13 +115,7 @@ class CameraThing:
             # camdot.auth then wants `Authorization: Bearer <token>` (or its login cookie)
             t.security = ('bearer_sc', {'scheme': 'bearer', 'in': 'header',
                                         'name': 'Authorization'})
-        try:
-            from camdot.camera import FRAMESIZES
-            sizes = list(FRAMESIZES)
-        except ImportError:
-            FRAMESIZES = None
-            sizes = list(cws_framesizes())
-        self.framesizes = FRAMESIZES
+        sizes = list(FRAMESIZES)   # the HAL's names, in its order
         # the camera's own frame size (it validated the config) is where we start
         fs = getattr(cam, 'framesize', None) or (config.get('camera') or {}).get('framesize')
         if fs not in sizes:
@@ -326,7 +316,7 @@ class CameraThing:
     def capture(self, _input):
         fs = self.thing.values['framesize']
         out = {'href': '/capture', 'framesize': fs}
-        dims = self.framesizes.get(fs) if isinstance(self.framesizes, dict) else None
+        dims = FRAMESIZES.get(fs)
         if dims:
             out['width'], out['height'] = dims[0], dims[1]
         return out
@@ -452,10 +442,10 @@ def _urls(request, config):
 def _ws_decorator():
     try:
         from camdot.websocket import with_websocket
-        return with_websocket(protocols=[wtp.SUBPROTOCOL])
-    except ImportError:  # until camdot.websocket lands: no subprotocol negotiation
-        from microdot.websocket import with_websocket
-        return with_websocket
+    except ImportError:  # microdot's own: no subprotocol negotiation
+        from microdot.websocket import with_websocket as plain
+        return plain
+    return with_websocket(protocols=[wtp.SUBPROTOCOL])
 
 
 def install(app, hub, cam, stream_stats, config, store=None):

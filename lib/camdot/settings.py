@@ -9,13 +9,9 @@
 A write goes to '<path>.tmp' first and then replaces the file with os.rename, so a power cut
 leaves either the old or the new file, never half of one.
 """
+import asyncio
 import json
 import os
-
-try:
-    import asyncio
-except ImportError:  # pragma: no cover
-    asyncio = None
 
 
 def _warn(msg):

@@ -310,7 +310,7 @@ class Thing:
         if self.description:
             head['description'] = self.description
         # contentType is left out: application/json is the TD default.
-        forms = [{'href': 'properties', 'op': 'readallproperties'}]
+        forms = [{'href': 'properties', 'op': ['readallproperties']}]
         if ws:
             forms.append({'href': ws, 'subprotocol': 'webthingprotocol',
                           'op': ['readallproperties', 'readmultipleproperties',

@@ -11,16 +11,12 @@ Every request gets exactly one response; a bad message (malformed JSON, unknown 
 unknown name, invalid value) gets an error response and the socket stays usable. Observations and
 event subscriptions belong to the session and end with it.
 """
+import asyncio
 import json
 import os
 import time
 
 from camdot.thing import ThingError, problem
-
-try:
-    import asyncio
-except ImportError:  # pragma: no cover
-    asyncio = None
 
 SUBPROTOCOL = 'webthingprotocol'
 #: Notifications waiting for a slow socket; beyond this the oldest are dropped (hub FIFO).
