@@ -212,10 +212,11 @@ class CameraThing:
             return None
         if isinstance(value, bool):
             value = int(value)  # the sensor API (and CameraWebServer) speak 0/1
-        ok = self.cam.apply(name, value)
-        # False: this backend cannot honour the setting (the simulated camera, mostly). The value
-        # is still recorded, so it is there when the same settings reach a real board.
-        return ok
+        if self.cam.apply(name, value) is False:
+            # this backend can't (e.g. lemariva's driver has no AWB switch): say so (400), and
+            # don't claim a value the camera doesn't have
+            raise ValueError('the %s camera cannot set this' % getattr(self.cam, 'name', ''))
+        return None
 
     def _led(self, value):
         if not ON_BOARD:
@@ -339,7 +340,10 @@ class CameraThing:
     def reset_settings(self, _input):
         t = self.thing
         for name in self.persisted:
-            t.write(name, self.defaults[name])
+            try:
+                t.write(name, self.defaults[name])
+            except ThingError:
+                pass  # a setting this camera can't change keeps its (default) value
         if self.store is not None:
             self.store.replace({})
         return None

@@ -21,7 +21,8 @@ class NowSettings(Settings):
 
 
 class FakeCam:
-    """Records cam.apply(); honours framesize only (like the simulated camera honours few)."""
+    """Records cam.apply(); can't do colorbar (False), and the sensor fails on sharpness 2."""
+    name = 'fake'
 
     def __init__(self):
         self.applied = []
@@ -31,7 +32,7 @@ class FakeCam:
         if name == 'sharpness' and value == 2:
             raise OSError('sensor did not answer')
         self.applied.append((name, value))
-        return name == 'framesize'
+        return name != 'colorbar'
 
     def reinit(self):
         self.reinits += 1
@@ -119,6 +120,7 @@ async def test_http_errors_are_problem_details():
         ('GET', '/properties/nope', None, 404),
         ('POST', '/actions/nope', None, 404),
         ('PUT', '/properties/sharpness', '2', 500),             # the sensor failed
+        ('PUT', '/properties/colorbar', 'true', 400),           # this camera can't
     )
     for method, url, body, status in cases:
         res = await client.request(method, url, headers=dict(JSON_HEADERS), body=body)
@@ -127,6 +129,7 @@ async def test_http_errors_are_problem_details():
         p = json.loads(res.body)
         assert p['status'] == status and p['title'] and p['detail'], p
     assert ct.thing.values['brightness'] == 0 and ct.thing.values['sharpness'] == 0
+    assert ct.thing.values['colorbar'] is False
     remove(path)
 
 
