@@ -1,0 +1,152 @@
+"""microdot.websocket vs camdot.websocket, side by side on the same unix-port binary.
+
+    .venv/bin/python tools/bench_ws.py [--rounds 3] [--seconds 1.0]
+
+Both servers run tools/bench_ws_app.py (the same app, one with each module) on the unix port;
+one `websockets` client drives them in alternating rounds. Figures (the median round) and the
+camdot/microdot ratios; nothing is asserted. Targets (issue 3): 64 KiB masked echo >= 10x,
+16 B echo >= 1.0x, 50 KB sends >= 1.0x with < 1 KB allocated per send, import <= 12 KB.
+"""
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+from websockets.asyncio.client import connect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'host'))
+from servers import MICROPYPATH, MPY, Server, free_port  # noqa: E402
+
+IMPLS = ('microdot', 'camdot')
+HEAP = '8M'        # room for microdot's per-send copies while the GC is off (alloc figure)
+KB64 = 65536
+
+IMPORT = '''
+import gc
+gc.collect(); a = gc.mem_alloc()
+import microdot
+gc.collect(); b = gc.mem_alloc()
+import %s
+gc.collect(); c = gc.mem_alloc()
+print(b - a, c - b)
+'''
+
+
+def ws(url):
+    return connect(url, max_size=None, compression=None, ping_interval=None, open_timeout=10)
+
+
+async def echo_rate(url, payload, seconds):
+    """Echo `payload` back and forth for about `seconds`: (round trips, elapsed)."""
+    async with ws(url) as c:
+        await c.send(payload)
+        await c.recv()                          # warm-up
+        n = 0
+        start = time.perf_counter()
+        while True:
+            await c.send(payload)
+            reply = await c.recv()
+            n += 1
+            if time.perf_counter() - start >= seconds and n >= 5:
+                break
+        elapsed = time.perf_counter() - start
+    assert len(reply) == len(payload)
+    return n, elapsed
+
+
+async def push_rate(url, count, k):
+    """Ask for `count` 50 KB messages: (msgs/s, bytes allocated per send in the server)."""
+    async with ws(url) as c:
+        await c.send('5 1')                     # warm-up
+        for _ in range(7):
+            await c.recv()
+        start = time.perf_counter()
+        await c.send('%d %d' % (count, k))
+        for _ in range(count):
+            msg = await c.recv()
+        elapsed = time.perf_counter() - start
+        assert len(msg) == 50000
+        for _ in range(k):
+            await c.recv()
+        alloc = await c.recv()
+    return count / elapsed, int(alloc.split()[1])
+
+
+def import_ram(impl):
+    env = dict(os.environ, MICROPYPATH=MICROPYPATH)
+    module = 'microdot.websocket' if impl == 'microdot' else 'camdot.websocket'
+    out = subprocess.run([MPY, '-c', IMPORT % module], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=30)
+    base, mod = [int(v) for v in out.stdout.split()]
+    return base, mod
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+async def measure(urls, rounds, seconds):
+    results = {impl: {'echo16': [], 'echo64k': [], 'push': [], 'alloc': []} for impl in IMPLS}
+    for r in range(rounds):
+        order = IMPLS if r % 2 == 0 else IMPLS[::-1]      # alternate who goes first
+        for impl in order:
+            n, t = await echo_rate(urls[impl] + '/echo', 'x' * 16, seconds)
+            results[impl]['echo16'].append(n / t)
+        for impl in order:
+            n, t = await echo_rate(urls[impl] + '/echo', os.urandom(KB64), seconds)
+            results[impl]['echo64k'].append(n * KB64 / t / (1 << 20))
+        for impl in order:
+            rate, alloc = await push_rate(urls[impl] + '/push', 1000, 10)
+            results[impl]['push'].append(rate)
+            results[impl]['alloc'].append(alloc)
+    return {impl: {k: median(v) for k, v in res.items()} for impl, res in results.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--seconds', type=float, default=1.0)
+    args = ap.parse_args()
+    servers = {}
+    urls = {}
+    try:
+        for impl in IMPLS:
+            port = free_port()
+            servers[impl] = Server([MPY, '-X', 'heapsize=' + HEAP, 'tools/bench_ws_app.py', impl,
+                                    str(port)], port).__enter__()
+            urls[impl] = 'ws://127.0.0.1:%d' % port
+        figures = asyncio.run(measure(urls, args.rounds, args.seconds))
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    for impl in IMPLS:
+        base, mod = import_ram(impl)
+        figures[impl]['import'] = mod
+        figures[impl]['import_total'] = base + mod
+    m, c = figures['microdot'], figures['camdot']
+    rows = [
+        ('16 B text echo, round trips/s', 'echo16', '%.0f', '>= 1.0x'),
+        ('64 KiB binary echo (masked), MiB/s', 'echo64k', '%.1f', '>= 10x'),
+        ('50 KB server->client, msg/s', 'push', '%.0f', '>= 1.0x'),
+        ('bytes allocated per 50 KB send', 'alloc', '%d', '< 1 KB'),
+        ('import RAM, websocket module (B)', 'import', '%d', '<= 12 KB'),
+        ('import RAM, microdot + module (B)', 'import_total', '%d', ''),
+    ]
+    print('unix port %s, heap %s, %d alternating rounds (median), %.1f s each' % (
+        MPY, HEAP, args.rounds, args.seconds))
+    print('%-36s %12s %12s %8s  %s' % ('figure', 'microdot', 'camdot', 'ratio', 'target'))
+    for label, key, fmt, target in rows:
+        ratio = c[key] / m[key] if m[key] else float('inf')
+        print('%-36s %12s %12s %7.2fx  %s' % (label, fmt % m[key], fmt % c[key], ratio, target))
+    os.makedirs(os.path.join(ROOT, 'reports'), exist_ok=True)
+    with open(os.path.join(ROOT, 'reports', 'bench_ws.json'), 'w') as f:
+        json.dump(figures, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

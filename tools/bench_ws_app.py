@@ -1,0 +1,65 @@
+"""The tiny app `make bench` drives (tools/bench_ws.py), with either WebSocket module.
+
+    .venv/bin/micropython tools/bench_ws_app.py microdot|camdot PORT
+
+/echo echoes every message. /push: a text message 'N K' makes the server send N binary messages
+of 50 KB (one buffer, allocated once), then K more with the GC off, then the text
+'alloc BYTES' = gc.mem_alloc() growth per send over those K.
+"""
+import gc
+import sys
+
+
+def _use_repo_paths():
+    here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
+    for p in (here + '/../.deps', here + '/../lib'):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
+        sys.path.append('.frozen')
+
+
+_use_repo_paths()
+
+from microdot import Microdot  # noqa: E402
+
+if sys.argv[1] == 'camdot':
+    from camdot.websocket import WebSocket, with_websocket
+else:
+    from microdot.websocket import WebSocket, with_websocket
+
+# The same limit for both (microdot's 0 would refuse everything).
+WebSocket.max_message_length = 1 << 20
+PAYLOAD = bytearray(50000)
+app = Microdot()
+
+
+@app.route('/echo')
+@with_websocket
+async def echo(request, ws):
+    while True:
+        await ws.send(await ws.receive())
+
+
+@app.route('/push')
+@with_websocket
+async def push(request, ws):
+    while True:
+        n, k = [int(v) for v in (await ws.receive()).split()]
+        for _ in range(n):
+            await ws.send(PAYLOAD)
+        gc.collect()
+        gc.disable()
+        before = gc.mem_alloc()
+        for _ in range(k):
+            await ws.send(PAYLOAD)
+        grown = gc.mem_alloc() - before
+        gc.enable()
+        await ws.send('alloc %d' % (grown // k))
+
+
+print('bench_ws_app: %s on port %s' % (sys.argv[1], sys.argv[2]))
+try:
+    app.run(host='127.0.0.1', port=int(sys.argv[2]))
+except KeyboardInterrupt:
+    pass
