@@ -76,7 +76,7 @@ test-autobahn: setup
 	$(PY) -m pytest -q -s tests/host/test_autobahn.py
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
-bench: setup bench-hub bench-stream
+bench: setup bench-hub bench-stream bench-ws
 
 bench-hub: setup
 	$(MPY) tools/bench_hub.py
@@ -110,6 +110,10 @@ sim-board: setup
 # (see firmware/README.md); says what is missing otherwise.
 firmware: setup
 	bash firmware/build.sh
+
+# microdot.websocket vs camdot.websocket on the same unix-port binary (alternating rounds, ratios).
+bench-ws: setup
+	$(PY) tools/bench_ws.py
 
 clean:
 	rm -rf $(DEPS) build reports .pytest_cache
