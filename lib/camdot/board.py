@@ -400,8 +400,9 @@ def run_setup(name, cfg, path=CONFIG_PATH, port=80, timeout_ms=SETUP_TIMEOUT_MS)
 # ---- boot ----
 
 def _lib_first():
-    # /lib before .frozen: a deploy to /lib overrides modules frozen into the firmware.
-    if '/lib' in sys.path:
+    # A camdot deployed to /lib wins over one frozen into the firmware (.frozen comes first by
+    # default). Only a real package counts: /lib/camdot/www alone must not shadow the frozen one.
+    if '/lib' in sys.path and (_exists('/lib/camdot/__init__.mpy') or _exists('/lib/camdot/__init__.py')):
         sys.path.remove('/lib')
         sys.path.insert(1 if sys.path and sys.path[0] == '' else 0, '/lib')
 
