@@ -13,12 +13,15 @@ gets 503. A request must arrive within limits.header_timeout seconds (408) and b
 limits.request_timeout. While a request is read, lines are bounded by limits.max_line (414/431), the
 headers in count and total size (431), and Content-Length by limits.max_body (413, before microdot
 reads the body); microdot's own Request.max_readline and max_content_length still apply as well.
+With "debug": true in the config, GET /debug/heap answers the free heap (after a collection) and
+the budget counters.
 """
 import asyncio
+import gc
 
 from microdot import Request
 
-from camdot.compat import ticks_diff, ticks_ms
+from camdot.compat import mem_alloc, mem_free, ticks_diff, ticks_ms
 
 READING, HANDLING, VIEWER = 0, 1, 2
 CHUNK = 512
@@ -262,6 +265,11 @@ class Limits:
             await _abort(writer)
         except OSError:
             await _abort(writer)  # the peer went away; nothing to tell anyone
+        except Exception as exc:
+            # e.g. a MemoryError while microdot writes the response: this connection ends, the
+            # server goes on (microdot would leave the socket open and the task failed)
+            print('camdot limits: connection dropped:', repr(exc))
+            await _abort(writer)
         finally:
             self.close(conn)
 
@@ -342,4 +350,13 @@ def install(app, config):
         return None
 
     app.before_request(viewers_and_requests)
+
+    if config.get('debug'):
+        # Off by default ("debug": true in the config): the soak test reads the heap here.
+        @app.get('/debug/heap')
+        async def heap(request):
+            gc.collect()
+            return {'free': mem_free(), 'alloc': mem_alloc(), 'conns': len(lim.conns),
+                    'requests': lim.requests, 'viewers': lim.viewers, 'dropped': lim.dropped,
+                    'refused': lim.refused}
     return lim
