@@ -219,11 +219,14 @@ class CameraThing:
         return None
 
     def _led(self, value):
-        if not ON_BOARD:
+        pin = self.config.get('led_pin', LED_PIN)   # null in the config: no flash LED
+        if not ON_BOARD or pin is None:
             return None  # recorded only: no flash LED off the board
         if self._pwm is None:
+            # NB: the camera's XCLK also comes from the LEDC peripheral; if a firmware's PWM
+            # allocation ever collides with it, set "led_pin": null in the config.
             from machine import PWM, Pin
-            self._pwm = PWM(Pin(self.config.get('led_pin', LED_PIN)), freq=5000)
+            self._pwm = PWM(Pin(pin), freq=5000)
         self._pwm.duty_u16(value * 257)
         return None
 

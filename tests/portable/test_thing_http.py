@@ -1,4 +1,5 @@
 """The camera Thing over HTTP (microdot TestClient): TD, /properties, /actions, /status, /control."""
+import asyncio
 import json
 import os
 
@@ -310,3 +311,60 @@ async def test_stream_object_gives_stats_and_takes_max_fps():
     assert (await client.put('/properties/max_fps', body='0')).status_code == 400
     assert stream.period == 100
     remove(path)
+
+
+class FakeMachine:
+    """Stands in for the board's `machine` module: PWM on a Pin, reset()."""
+
+    def __init__(self):
+        self.duties = []
+        self.pins = []
+        self.resets = 0
+        machine = self
+
+        class Pin:
+            def __init__(self, n):
+                machine.pins.append(n)
+
+        class PWM:
+            def __init__(self, pin, freq=0):
+                self.freq = freq
+
+            def duty_u16(self, d):
+                machine.duties.append(d)
+
+        self.Pin = Pin
+        self.PWM = PWM
+
+    def reset(self):
+        self.resets += 1
+
+
+async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
+    import sys
+    fake = FakeMachine()
+    saved = sys.modules.get('machine')
+    sys.modules['machine'] = fake
+    camera_thing.ON_BOARD = True
+    try:
+        client, ct, cam, hub, path = setup()
+        res = await client.get('/control?var=led_intensity&val=255')
+        assert res.status_code == 200
+        await client.put('/properties/led_intensity', body='0')
+        assert fake.pins == [4] and fake.duties == [65535, 0]
+        assert ('led_intensity', 255) not in cam.applied      # the LED is not a sensor setting
+        res = await client.post('/actions/restart')
+        assert res.status_code == 200 and res.json == 'resetting'
+        assert fake.resets == 0                                 # the answer goes out first
+        for _ in range(100):
+            if fake.resets:
+                break
+            await asyncio.sleep(0.02)
+        assert fake.resets == 1 and cam.reinits == 0
+        remove(path)
+    finally:
+        camera_thing.ON_BOARD = False
+        if saved is None:
+            del sys.modules['machine']
+        else:
+            sys.modules['machine'] = saved
