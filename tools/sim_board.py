@@ -14,8 +14,9 @@ What the supervisor does that a plain `socat pty exec:micropython` can't:
 - gives `machine` a reset() (mpremote reset): the child exits and boots again in the friendly REPL;
 - runs boot.py on every (re)start and, with --autorun, main.py after a reset or a soft reboot in
   the friendly REPL (a board runs main.py only then, not after a soft reboot in the raw REPL).
-On the simulated board sys.platform is 'linux', so main.py serves on $HTTP_PORT (--http-port) and
-reads $CAMDOT_CONFIG (set to /config.json, the board's file).
+On the simulated board sys.platform is 'linux', so main.py serves on $HTTP_PORT (--http-port),
+reads $CAMDOT_CONFIG (set to /config.json, the board's file) and uses the simulated camera, whose
+frames (.deps/simcam, made by `make setup`) are mounted at /simcam.
 """
 import argparse
 import os
@@ -36,6 +37,10 @@ _ready = open(%r, 'w')
 vfs.umount('/')
 vfs.mount(vfs.VfsPosix(%r), '/')
 os.chdir('/')
+_simcam = %r
+if _simcam:
+    vfs.mount(vfs.VfsPosix(_simcam), '/simcam')  # the simulated camera's frames (host folder)
+del _simcam
 _ready.write('1')
 _ready.close()
 del _ready
@@ -107,6 +112,12 @@ class SimBoard:
         self.env = dict(os.environ if env is None else env)
         self.env['MICROPYPATH'] = '.frozen'  # sys.path is set by STARTUP once "/" is the flash folder
         self.env['CAMDOT_CONFIG'] = '/config.json'  # main.py off-board reads this (the board's file)
+        # The simulated camera reads its frames (made by `make setup`) at /simcam on the board.
+        simcam = os.path.join(ROOT, '.deps', 'simcam')
+        self.simcam = simcam if os.path.isdir(simcam) else None
+        if self.simcam:
+            self.env['CAMDOT_SIMCAM'] = '/simcam'
+
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.device = os.ttyname(self.slave)
@@ -127,7 +138,8 @@ class SimBoard:
         open(self.ready_path, 'w').close()
         self.idle = self.line = self.pending_sigint = False
         self.tail = b''
-        startup = STARTUP % (self.ready_path, self.root, '/' + HARD_RESET_FLAG, bool(run_main))
+        startup = STARTUP % (self.ready_path, self.root, self.simcam, '/' + HARD_RESET_FLAG,
+                             bool(run_main))
         argv = child_argv(self.micropython, startup)
         self.child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, bufsize=0, cwd=self.root, env=self.env)
