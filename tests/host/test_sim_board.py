@@ -9,7 +9,7 @@ def test_exec_sees_the_flash_folder_as_root(tmp_path):
     (tmp_path / 'hello.txt').write_text('hi')
     with SimBoard(tmp_path, autorun=False) as sb:
         out = sb.mpremote('exec', "import os, sys; print(sorted(os.listdir('/')), sys.path)")
-    assert "['hello.txt']" in out
+    assert "['hello.txt', 'simcam']" in out   # simcam: the simulated camera's frames
     assert "['', '.frozen', '/lib']" in out
 
 
