@@ -546,6 +546,24 @@ def _asset(www, name, gzip_ok):
         return None, False, None
 
 
+class _Titled:
+    """The raw page file, read in pieces, with the device name put in its <title>."""
+
+    def __init__(self, f, name):
+        self.f = f
+        self.name = name
+
+    def read(self, n):
+        data = self.f.read(n)
+        if self.name is not None:  # the title is in the first piece
+            data = data.replace(b'<title>camdot', b'<title>%s - camdot' % self.name.encode(), 1)
+            self.name = None
+        return data
+
+    def close(self):
+        self.f.close()
+
+
 def install(app, hub, cam, config=None):
     """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`)."""
     config = config or {}
@@ -576,10 +594,8 @@ def install(app, hub, cam, config=None):
             headers['Content-Encoding'] = 'gzip'
             headers['Content-Length'] = str(st[6])
             return Response(body=open(path, 'rb'), headers=headers)
-        # Uncompressed fallback (only off-board: deploy ships the .gz): put the name in the title.
-        with open(path) as f:
-            page = f.read()
-        return page.replace('<title>camdot', '<title>%s - camdot' % name, 1), 200, headers
+        # Uncompressed fallback (only off-board: deploy ships the .gz), streamed like the .gz.
+        return Response(body=_Titled(open(path, 'rb'), name), headers=headers)
 
     @app.get('/ws/stream')
     @with_websocket
