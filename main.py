@@ -28,11 +28,11 @@ async def serve(app, host, port, wdt):
 
 
 def main():
+    reason = board.safe_mode()   # decided by boot.py on the board; else: does /safemode exist
+    if reason:
+        log('safe mode (%s): app not started' % reason)
+        return
     if ON_BOARD:
-        reason = board.safe_mode()
-        if reason:
-            log('safe mode (%s): app not started' % reason)
-            return
         cfg = camdot_config.load(camdot_config.BOARD_PATH)
         port = cfg['http_port']
     else:

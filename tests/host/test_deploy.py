@@ -4,6 +4,8 @@ import ast
 import gzip
 import json
 import os
+import socket
+import time
 import urllib.request
 
 import pytest
@@ -102,3 +104,18 @@ def test_redeploy_copies_nothing_and_removes_stale_files(board):
     target.write_bytes(bytes(data))
     out = board.deploy('--no-reset')
     assert '1 changed' in out and 'cp ' in out and 'config.mpy' in out, out
+
+
+def test_safe_mode_flag_keeps_the_app_from_starting(board):
+    flag = board.flash / 'safemode'
+    flag.write_text('')
+    try:
+        board.mpremote('reset')
+        deadline = time.monotonic() + 10
+        while 'safe mode (flag file /safemode): app not started' not in board.console():
+            assert time.monotonic() < deadline, board.console()[-2000:]
+            time.sleep(0.1)
+        with pytest.raises(OSError):
+            socket.create_connection(('127.0.0.1', board.port), timeout=1).close()
+    finally:
+        flag.unlink()
