@@ -108,7 +108,8 @@ class WebSocket:
     def origin_allowed(request, origins):
         """True when `request` may connect given the allow-list `origins` (None: any).
 
-        Replace it (`WebSocket.origin_allowed = staticmethod(fn)`) for another policy.
+        Replace it (`WebSocket.origin_allowed = fn`, with or without staticmethod) for
+        another policy.
         """
         origin = request.headers.get('Origin')
         if origins is None or origin is None or '*' in origins:
@@ -135,7 +136,7 @@ class WebSocket:
             raw = b''
         if len(raw) != 16 or binascii.b2a_base64(raw)[:-1] != key.encode():
             raise HandshakeError(400, 'Bad Sec-WebSocket-Key')
-        if not self.origin_allowed(req, self.origins if origins is None else origins):
+        if not type(self).origin_allowed(req, self.origins if origins is None else origins):
             raise HandshakeError(403, 'Origin not allowed')
         offered = _tokens(h.get('Sec-WebSocket-Protocol'), False)
         for p in protocols or ():            # the server's order is its preference
@@ -202,6 +203,7 @@ class WebSocket:
                 self.close_code = exc.code
                 try:
                     await self._send_close(exc.code, str(exc)[:100])
+                    await self._discard()
                 except (WebSocketError, ValueError):
                     pass
                 await self._end()
@@ -246,6 +248,20 @@ class WebSocket:
                     self.close_code = 1006
                 self.closed = True
                 raise WebSocketError('connection lost')
+
+    async def _discard(self):
+        # Read what the peer still sends until it pauses or closes: closing a socket with unread
+        # data resets the connection, and the peer could lose our close frame.
+        try:
+            self._w.write_eof()              # CPython: tell the peer we are done
+        except Exception:
+            pass
+        for _ in range(int(self.close_timeout * 10)):
+            try:
+                if not await asyncio.wait_for(self._r.read(self.read_size), 0.1):
+                    break
+            except Exception:
+                break
 
     async def _control(self, op, data):
         if op == 9:

@@ -1,0 +1,183 @@
+"""camdot.websocket on both runtimes: the handshake checks, and our client against our server
+in one event loop over loopback TCP (portable: pytest on CPython, tools/mprun.py on the port)."""
+import asyncio
+import os
+import socket
+
+from microdot import Microdot, Request
+from microdot.microdot import AsyncBytesIO, NoCaseDict
+
+from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
+                              with_websocket)
+from harness import araises
+
+KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
+
+
+def request(headers=None, method='GET', version='1.1', drop=()):
+    h = NoCaseDict({'Upgrade': 'websocket', 'Connection': 'Upgrade', 'Sec-WebSocket-Key': KEY,
+                    'Sec-WebSocket-Version': '13', 'Host': 'camdot.local'})
+    h.update(headers or {})
+    for name in drop:
+        del h[name]
+    return Request(Microdot(), ('127.0.0.1', 1), method, '/ws', version, h,
+                   sock=(AsyncBytesIO(b''), AsyncBytesIO(b'')))
+
+
+async def refused(req, protocols=None, origins=None):
+    exc = await araises(HandshakeError, WebSocket(req).handshake(protocols, origins))
+    return exc.status_code
+
+
+def test_accept_key_matches_rfc_example():
+    assert accept_key(KEY) == 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='
+
+
+async def test_good_upgrade_answers_101_with_accept():
+    req = request({'Connection': 'keep-alive, Upgrade', 'Upgrade': 'WebSocket',
+                   'Sec-WebSocket-Protocol': 'b, a'})
+    ws = WebSocket(req)
+    await ws.handshake(['a', 'b'])
+    out = req.sock[1].stream.getvalue()
+    assert out.startswith(b'HTTP/1.1 101 Switching Protocols\r\n')
+    assert b'\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n' in out
+    assert b'\r\nSec-WebSocket-Protocol: a\r\n' in out and out.endswith(b'\r\n\r\n')
+    assert ws.subprotocol == 'a'
+
+
+async def test_bad_upgrades_are_refused_with_their_status():
+    assert await refused(request(method='POST')) == 400
+    assert await refused(request(version='1.0')) == 400
+    assert await refused(request(drop=['Upgrade'])) == 400
+    assert await refused(request({'Upgrade': 'h2c'})) == 400
+    assert await refused(request({'Connection': 'close'})) == 400
+    assert await refused(request(drop=['Sec-WebSocket-Key'])) == 400
+    for key in ('short', 'AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAA!!==',
+                'AAAAAAAAAAAAAAAAAAAAAAAAAA==', 'AAAAAAAAAAAAAAAAAAAAAB=='):
+        assert await refused(request({'Sec-WebSocket-Key': key})) == 400, key
+    assert await refused(request({'Sec-WebSocket-Version': '8'})) == 426
+    assert await refused(request(drop=['Sec-WebSocket-Version'])) == 426
+    bad_origin = request({'Origin': 'http://evil.example'})
+    assert await refused(bad_origin, origins=['http://camdot.local']) == 403
+
+
+def same_as_x(request, origins):
+    return request.headers.get('Origin') == 'x'
+
+
+async def test_origin_policy_is_replaceable():
+    saved = WebSocket.origin_allowed
+    for policy in (staticmethod(same_as_x), same_as_x):
+        WebSocket.origin_allowed = policy
+        try:
+            assert await refused(request({'Origin': 'y'})) == 403
+            await WebSocket(request({'Origin': 'x'})).handshake()
+        finally:
+            WebSocket.origin_allowed = saved
+    await WebSocket(request({'Origin': 'http://Camdot.local/'})).handshake(
+        origins=['http://camdot.local'])
+
+
+# ---- our client against our server, one event loop ----
+
+def free_port():
+    # The unix port has no getsockname(): probe random ports instead.
+    for _ in range(50):
+        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
+        s = socket.socket()
+        try:
+            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
+            return port
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise OSError('no free port')
+
+
+def make_app():
+    app = Microdot()
+
+    @app.route('/echo')
+    @with_websocket(protocols=['v2', 'v1'])
+    async def echo(request, ws):
+        async for msg in ws:
+            if msg == '!close':
+                await ws.close(4003, 'done')
+            elif msg == '!raise':
+                raise ValueError('handler failed on purpose')
+            elif msg == '!parts':
+                await ws.send_parts(ws.BINARY, (b'ab', memoryview(b'xcdx')[1:3], bytearray(b'e')))
+            elif msg == '!ping':
+                await ws.send(b'hello?', ws.PING)
+                await ws.send('pinged')
+            else:
+                await ws.send(msg)
+    return app
+
+
+async def serving(test):
+    app = make_app()
+    port = free_port()
+    task = asyncio.create_task(app.start_server('127.0.0.1', port))
+    await asyncio.sleep(0.05)
+    try:
+        await asyncio.wait_for(test('ws://127.0.0.1:%d/echo' % port), 20)
+    finally:
+        app.shutdown()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_client_and_server_echo():
+    async def test(url):
+        ws = await connect(url, protocols=['v1'], headers={'X-Test': '1'})
+        assert ws.subprotocol == 'v1' and ws.request is None
+        for i in range(6):
+            msg = ('hi', '', b'', b'\x00\x01', 'h\u00e9\u20ac' * 300, bytes(range(256)) * 24)[i]
+            await ws.send(msg)
+            echo = await ws.receive()
+            assert echo == msg and isinstance(echo, str) == isinstance(msg, str), len(msg)
+        await ws.send(bytes(Request.max_body_length + 1))   # the default limit
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 1009
+        ws = await connect(url)
+        await ws.send('!parts')
+        assert bytes(await ws.receive()) == b'abcde'
+        await ws.send('!ping')                      # our client answers the server's ping
+        assert await ws.receive() == 'pinged'
+        await ws.close(4001)
+        assert ws.closed and ws.close_code == 4001  # echoed by the server
+        await araises(WebSocketError, ws.send('late'))
+    await serving(test)
+
+
+async def test_server_close_code_and_handler_error_reach_the_client():
+    async def test(url):
+        ws = await connect(url)
+        assert ws.subprotocol is None
+        await ws.send('!close')
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 4003 and ws.close_reason == 'done'
+        ws = await connect(url)
+        await ws.send('!raise')
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 1011
+        ws = await connect(url)                     # still serving
+        messages = []
+        await ws.send('a')
+        await ws.send('b')
+        await ws.close()
+        ws2 = await connect(url)
+        await ws2.send('c')
+        async for msg in ws2:
+            messages.append(msg)
+            await ws2.close()
+        assert messages == ['c'] and ws2.close_code == 1000
+    await serving(test)
+
+
+async def test_refused_upgrade_is_a_client_error():
+    async def test(url):
+        exc = await araises(WebSocketError, connect(url.replace('/echo', '/nowhere')))
+        assert '404' in str(exc)
+    await serving(test)
