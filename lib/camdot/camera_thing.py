@@ -18,7 +18,7 @@ import sys
 
 from camdot import wtp
 from camdot.camera import FRAMESIZES
-from camdot.compat import mem_free, ticks_ms, ticks_diff, print_exception
+from camdot.compat import getenv, mem_free, ticks_ms, ticks_diff, print_exception
 from camdot.settings import Settings
 from camdot.thing import Thing, ThingError, problem
 
@@ -455,13 +455,19 @@ def _ws_decorator():
     return with_websocket(protocols=[wtp.SUBPROTOCOL])
 
 
+def settings_path(config):
+    """Where settings are saved: $CAMDOT_SETTINGS off the board (test servers point it at a
+    scratch file), else config['settings_file'], at the filesystem root on the board."""
+    path = config.get('settings_file') or 'settings.json'
+    if ON_BOARD:
+        return path if path.startswith('/') else '/' + path
+    return getenv('CAMDOT_SETTINGS', path)
+
+
 def install(app, hub, cam, stream_stats, config, store=None):
     """Add the Thing's routes to `app`; restore saved settings; return the CameraThing."""
     if store is None:
-        path = config.get('settings_file') or 'settings.json'
-        if ON_BOARD and not path.startswith('/'):
-            path = '/' + path  # the board's filesystem root, whatever the current directory
-        store = Settings(path)
+        store = Settings(settings_path(config))
     ct = CameraThing(cam, hub, stream_stats, config, store)
     ct.restore()
     ct.listen()

@@ -38,7 +38,9 @@ def test_framesize_control_changes_the_frames_in_both_browsers(browser, tmp_path
     cfg = tmp_path / 'config.json'
     cfg.write_text(json.dumps({'settings_file': str(tmp_path / 'settings.json'),
                                'camera': {'backend': 'sim', 'framesize': 'QVGA'}}))
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+    env = {'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg),
+           'CAMDOT_SETTINGS': str(tmp_path / 'settings.json')}
+    with Server([MPY, 'main.py'], port, env=env) as srv:
         a = browser.new_context().new_page()
         b = browser.new_context().new_page()
         errors = []

@@ -13,10 +13,12 @@ THING = None  # the TD's id, read from the device
 
 def device(tmp_path, settings=None, port=None):
     port = port or free_port()
+    settings = str(settings or tmp_path / 'settings.json')
     cfg = tmp_path / 'config.json'
-    cfg.write_text(json.dumps({'settings_file': str(settings or tmp_path / 'settings.json'),
-                               'camera': {'backend': 'sim'}}))
-    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)})
+    cfg.write_text(json.dumps({'settings_file': settings, 'camera': {'backend': 'sim'}}))
+    # $CAMDOT_SETTINGS (the test servers' scratch file, when set) wins over the config: set both
+    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg),
+                                               'CAMDOT_SETTINGS': settings})
 
 
 def http(method, url, body=None):

@@ -368,3 +368,20 @@ async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
             del sys.modules['machine']
         else:
             sys.modules['machine'] = saved
+
+
+def test_settings_path_follows_config_env_and_board():
+    assert camera_thing.settings_path({'settings_file': 'x/s.json'}) in ('x/s.json',
+                                                                         _env('CAMDOT_SETTINGS'))
+    camera_thing.ON_BOARD = True
+    try:
+        assert camera_thing.settings_path({'settings_file': 'settings.json'}) == '/settings.json'
+        assert camera_thing.settings_path({}) == '/settings.json'
+        assert camera_thing.settings_path({'settings_file': '/data/s.json'}) == '/data/s.json'
+    finally:
+        camera_thing.ON_BOARD = False
+
+
+def _env(name):
+    from camdot.compat import getenv
+    return getenv(name)
