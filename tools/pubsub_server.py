@@ -28,11 +28,7 @@ from microdot import Microdot  # noqa: E402
 from camdot.compat import mem_alloc, mem_free  # noqa: E402
 from camdot.hub import Hub, TopicError  # noqa: E402
 from camdot.pubsub import PubSub, pipe  # noqa: E402
-
-try:
-    from camdot.websocket import with_websocket
-except ImportError:  # until camdot.websocket lands
-    from microdot.websocket import with_websocket
+from camdot.websocket import with_websocket  # noqa: E402
 
 USAGE = 'usage: pubsub_server.py --port N [--host 127.0.0.1] [--stats SECONDS]'
 
