@@ -24,6 +24,8 @@ def _use_repo_paths():
 
 _use_repo_paths()
 
+import asyncio  # noqa: E402
+
 from microdot import Microdot  # noqa: E402
 
 from camdot.websocket import WebSocket, with_websocket  # noqa: E402
@@ -63,6 +65,9 @@ async def command(ws, text):
         await ws.send(bytes(int(words[1])))
     elif words[0] == '!parts':
         await ws.send_parts(ws.BINARY, [b'head:', memoryview(b'0123456789')[2:8], bytearray(b':tail')])
+    elif words[0] == '!idle':      # a handler busy elsewhere (not receiving) for a while
+        await asyncio.sleep(float(words[1]))
+        await ws.send('idle done')
     elif words[0] == '!info':
         await ws.send('subprotocol=%s' % ws.subprotocol)
     else:

@@ -404,9 +404,16 @@ def test_protocol_errors_get_their_close_code(runtime):
 def test_keepalive_closes_a_dead_peer_and_keeps_a_live_one(runtime):
     async def live(url):
         async with ws_connect(url, ping_interval=None) as ws:   # websockets answers pings itself
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(1.0)
             await ws.send('alive')
             assert await ws.recv() == 'alive'
+            # A handler that is not receiving: the keepalive reads the pongs itself and keeps
+            # the messages that arrive meanwhile for the next receive().
+            await ws.send('!idle 1.2')
+            await asyncio.sleep(0.5)
+            await ws.send('kept')
+            assert await ws.recv() == 'idle done'
+            assert await ws.recv() == 'kept'
 
     with serve(runtime, ping_interval=0.3, ping_timeout=0.4) as srv:
         status, _, dead = http(srv.port, UPGRADE)               # handshakes, then never answers
