@@ -20,6 +20,7 @@ import asyncio
 import gc
 
 from microdot import Request
+from microdot.microdot import urldecode
 
 from camdot.compat import mem_alloc, mem_free, ticks_diff, ticks_ms
 
@@ -41,6 +42,26 @@ class Refuse(BaseException):
 
     def __init__(self, status):
         self.status = status
+
+
+def _check(line, first):
+    """Refuse (400) the shapes microdot would fail on with a traceback on the console."""
+    try:
+        text = line.decode()
+    except UnicodeError:
+        raise Refuse(400)
+    if first:
+        parts = text.split()
+        if len(parts) != 3 or not parts[2].startswith('HTTP/'):
+            raise Refuse(400)
+        q = parts[1].find('?')
+        if q >= 0 and '%' in parts[1]:
+            try:
+                urldecode(parts[1][q + 1:])  # what microdot does to the query string
+            except Exception:
+                raise Refuse(400)
+    elif ':' not in text:
+        raise Refuse(400)
 
 
 class Conn:
@@ -92,18 +113,13 @@ class Conn:
             self.size += len(line)
             if self.lines > lim.max_headers + 1 or self.size > lim.max_header_bytes:
                 raise Refuse(431)
-            # shapes microdot would fail on with a traceback on the console
-            if self.lines == 1:
-                parts = line.split()
-                if len(parts) != 3 or not parts[2].startswith(b'HTTP/'):
-                    raise Refuse(400)
-            elif b':' not in line:
-                raise Refuse(400)
-            if line[:15].lower() == b'content-length:':
+            _check(line, self.lines == 1)
+            head = line.lstrip()  # microdot strips the line before it splits the header
+            if head[:15].lower() == b'content-length:':
                 # checked here, before microdot reads the body: it would read a body up to
                 # max_body_length before its 413, and readexactly() a negative length (to the
                 # end of the stream on MicroPython)
-                n = line[15:].strip()
+                n = head[15:].strip()
                 if not n.isdigit():
                     raise Refuse(400)
                 if int(n) > lim.max_body:

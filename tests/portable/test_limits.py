@@ -77,6 +77,9 @@ async def test_content_length_is_checked_before_the_body_is_read():
         c = conn_for(b'POST / HTTP/1.1\r\nContent-length: ' + bad + b'\r\n\r\n')
         await c.readline()
         assert (await araises(limits.Refuse, c.readline())).status == 400
+    c = conn_for(b'POST / HTTP/1.1\r\n  content-LENGTH: -1\r\n\r\n')
+    await c.readline()
+    assert (await araises(limits.Refuse, c.readline())).status == 400
     c = conn_for(b'POST / HTTP/1.1\r\nContent-Length:  12 \r\n\r\n')
     await c.readline()
     assert await c.readline() == b'Content-Length:  12 \r\n'
@@ -114,7 +117,9 @@ async def test_header_count_and_size_limits():
 
 async def test_malformed_lines_are_refused():
     for data in (b'GET /\r\n', b'GET / HTTP/1.1 x\r\n', b'GET / FTP/1\r\n',
-                 b'GET / HTTP/1.1\r\nNo colon\r\n\r\n'):
+                 b'GET / HTTP/1.1\r\nNo colon\r\n\r\n', b'GET /\xff HTTP/1.1\r\n',
+                 b'GET / HTTP/1.1\r\nX: \xc3(\r\n\r\n', b'GET /?a=%zz HTTP/1.1\r\n',
+                 b'GET /?a=%ff HTTP/1.1\r\n', b'GET /?a=%g1 HTTP/1.1\r\n'):
         c = conn_for(data)
         try:
             await c.readline()
@@ -123,6 +128,11 @@ async def test_malformed_lines_are_refused():
             assert exc.status == 400
         else:
             assert False, data
+
+
+async def test_good_escapes_pass():
+    c = conn_for(b'GET /x?a=%41%c3%a9&b=1+2 HTTP/1.1\r\n\r\n')
+    assert await c.readline() == b'GET /x?a=%41%c3%a9&b=1+2 HTTP/1.1\r\n'
 
 
 async def test_eof_in_headers_ends_them():
