@@ -2,7 +2,7 @@
 calls (see tools/stubs/cnadler/camera.pyi): Camera with read/write properties, reconfigure(),
 init()/deinit(), capture() -> a memoryview over ONE reused buffer (overwritten by the next
 capture, like the driver's frame buffer). Knobs for tests: Camera.fail_init, fail_capture,
-none_capture (counts of failures to inject), and the class-level `instances` list.
+none_capture (counts of failures to inject); Camera.instances[-1] is the latest one made.
 """
 
 
@@ -72,7 +72,7 @@ class Camera:
         object.__setattr__(self, 'count', 0)
         object.__setattr__(self, 'inited', False)
         object.__setattr__(self, 'buf', bytearray(64))
-        Camera.instances.append(self)
+        Camera.instances[:] = [self]  # the latest only: old fakes would fill a small heap
         if init:
             self.init()
 

@@ -50,7 +50,7 @@ async def finish(s, wss, tasks):
     for t in tasks:
         t.cancel()
     s.stop()
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)  # let the cancellations run: no task may outlive the test
 
 
 async def test_many_viewers_each_get_the_frames_untorn():

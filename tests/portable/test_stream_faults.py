@@ -21,6 +21,13 @@ def make(fps=50):
     return hub, cam, s, fake_cnadler.Camera.instances[-1]
 
 
+async def stop(s):
+    # Cancel the loop and let the cancellation run: a task left in the queue would keep the
+    # whole test's objects alive into the next test module (the small-heap run).
+    s.stop()
+    await asyncio.sleep(0.01)
+
+
 def statuses(ws):
     return [d for d in (json.loads(t) for t in ws.texts) if d['type'] == 'status']
 
@@ -57,7 +64,7 @@ async def test_capture_errors_reinit_with_backoff_and_viewers_see_status():
     assert not task.done()
     ws.hang_up()
     await wait_until(lambda: not s.viewers)
-    s.stop()
+    await stop(s)
 
 
 async def test_repeated_empty_captures_count_as_a_failure():
@@ -78,7 +85,7 @@ async def test_repeated_empty_captures_count_as_a_failure():
     assert await wait_until(lambda: len(ws.frames) > n)
     ws.hang_up()
     await wait_until(lambda: not s.viewers)
-    s.stop()
+    await stop(s)
 
 
 async def test_a_viewer_joining_a_failing_camera_gets_the_status_at_once():
@@ -96,7 +103,7 @@ async def test_a_viewer_joining_a_failing_camera_gets_the_status_at_once():
     first.hang_up()
     late.hang_up()
     await wait_until(lambda: not s.viewers)
-    s.stop()
+    await stop(s)
 
 
 async def parts(body, count):
@@ -134,7 +141,7 @@ async def test_mjpeg_parts_are_whole_jpegs_with_camerawebserver_headers():
         assert data[:2] == b'\xff\xd8' and data[-2:] == b'\xff\xd9'
     await body.aclose()
     assert s.stats['viewers'] == 0 and s.frame.users == 0
-    s.stop()
+    await stop(s)
 
 
 async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
@@ -169,7 +176,7 @@ async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
         await body.aclose()
     finally:
         stream_mod.CHUNK = saved
-    s.stop()
+    await stop(s)
 
 
 async def test_capture_body_sends_one_held_frame_without_copying():
@@ -191,4 +198,4 @@ async def test_capture_body_sends_one_held_frame_without_copying():
     exc = await araises(OSError, s.snapshot(timeout=0.3))
     assert 'no frame' in str(exc)
     assert not s.viewers
-    s.stop()
+    await stop(s)
