@@ -57,6 +57,7 @@ def main(argv):
         except Exception as exc:
             print('ERROR importing', name)
             print_exception(exc)
+            exc = None  # a traceback keeps the failed module's objects alive on MicroPython
             failed += 1
             continue
         tests = [t for t in sorted(dir(module)) if t.startswith('test_')]
@@ -74,6 +75,7 @@ def main(argv):
                 failed += 1
                 print('FAIL', label)
                 print_exception(exc)
+                exc = None
             else:
                 passed += 1
                 print('ok  ', label)

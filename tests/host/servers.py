@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,6 +44,10 @@ class Server:
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
         self.env = dict(os.environ, MICROPYPATH=MICROPYPATH)
+        # Saved camera settings go to a scratch file unless the test names one: a test server must
+        # never read or write the developer's settings.json.
+        scratch = tempfile.mkdtemp(prefix='camdot-server-')
+        self.env['CAMDOT_SETTINGS'] = os.path.join(scratch, 'settings.json')
         self.env.update(env or {})
         self.cwd = cwd
         self.timeout = timeout
