@@ -18,10 +18,14 @@ import hashlib
 
 from microdot import Request, Response
 from microdot.microdot import HTTPException
-from microdot.helpers import wraps
 
 from camdot.compat import MICROPYTHON, print_exception, ticks_diff, ticks_ms
 from camdot.frames import Parser, ProtocolError, header, close_payload
+
+try:
+    from functools import wraps
+except ImportError:   # MicroPython: the wrapper keeps its own name (saves microdot.helpers' RAM)
+    wraps = None
 
 # Below this size a header and its payload go out as one joined write (one small copy is cheaper
 # than a second write); above it the payload is written as it is, never copied.
@@ -490,7 +494,6 @@ def with_websocket(f=None, protocols=None, origins=None):
     if f is None:
         return lambda g: with_websocket(g, protocols, origins)
 
-    @wraps(f)
     async def wrapper(request, *args, **kwargs):
         ws = WebSocket(request)
         try:
@@ -524,7 +527,7 @@ def with_websocket(f=None, protocols=None, origins=None):
         except Exception:
             ws.closed = True
         return Response.already_handled
-    return wrapper
+    return wraps(f)(wrapper) if wraps else wrapper
 
 
 async def connect(url, protocols=None, headers=None):
