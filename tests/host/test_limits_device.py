@@ -1,0 +1,128 @@
+"""Connection limits on the real device app (unix port): viewer cap, slowloris, keepalive.
+
+The unit-level rules are in tests/portable/test_limits.py; here the whole app with real clients.
+"""
+import base64
+import json
+import os
+import socket
+import time
+
+import pytest
+from websockets.sync.client import connect
+
+from servers import MPY, Server, free_port
+
+
+@pytest.fixture
+def device(tmp_path, request):
+    cfg = {'camera': {'backend': 'sim', 'fps': 20}, 'max_clients': 2, 'debug': True,
+           'limits': {'max_requests': 2, 'header_timeout': 1.5, 'ping_interval': 1}}
+    path = tmp_path / 'config.json'
+    path.write_text(json.dumps(cfg))
+    port = free_port()
+    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)}) as srv:
+        yield srv
+        srv.stop()
+
+
+def raw(srv, data, timeout=5):
+    s = socket.create_connection(('127.0.0.1', srv.port), timeout=timeout)
+    if data:
+        s.sendall(data)
+    return s
+
+
+def head_status(s):
+    data = b''
+    while b'\r\n' not in data:
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b' ', 2)[1]) if data.startswith(b'HTTP/') else None
+
+
+def upgrade(srv, path='/ws/stream'):
+    key = base64.b64encode(os.urandom(16))
+    return raw(srv, b'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+                    b'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n'
+               % (path.encode(), key))
+
+
+def get(srv, path):
+    with raw(srv, b'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' % path.encode()) as s:
+        status = head_status(s)
+        while s.recv(8192):
+            pass
+    return status
+
+
+def stats(srv):
+    with raw(srv, b'GET /debug/heap HTTP/1.1\r\n\r\n') as s:
+        data = b''
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data.split(b'\r\n\r\n', 1)[1])
+
+
+def binary_frame(ws):
+    while True:
+        msg = ws.recv(timeout=5)
+        if isinstance(msg, bytes):
+            return msg
+
+
+def test_viewer_cap_refuses_newcomers_and_spares_the_admitted(device):
+    url = device.url.replace('http', 'ws') + '/ws/stream'
+    with connect(url, open_timeout=5) as a, connect(url, open_timeout=5) as b:
+        assert binary_frame(a)[:2] == b'\xff\xd8' and binary_frame(b)[:2] == b'\xff\xd8'
+        with upgrade(device) as s:
+            assert head_status(s) == 503  # before the upgrade
+        mjpeg = raw(device, b'GET /stream HTTP/1.1\r\n\r\n')
+        assert head_status(mjpeg) == 503  # MJPEG streams count as viewers too
+        mjpeg.close()
+        assert get(device, '/capture') == 200  # plain requests have their own budget
+        for _ in range(5):  # the admitted viewers are undisturbed
+            assert binary_frame(a)[:2] == b'\xff\xd8'
+            assert binary_frame(b)[:2] == b'\xff\xd8'
+        assert stats(device)['viewers'] == 2
+    deadline = time.monotonic() + 5
+    while stats(device)['viewers'] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with connect(url, open_timeout=5) as c:  # slots come back when viewers leave
+        assert binary_frame(c)[:2] == b'\xff\xd8'
+
+
+def test_slowloris_does_not_lock_out_real_clients(device):
+    slow = [raw(device, b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ') for _ in range(6)]
+    time.sleep(0.2)
+    for _ in range(4):
+        assert get(device, '/capture') == 200
+    answers = []
+    for s in slow:  # evicted ones got 503, the rest 408 once the header timeout passed
+        s.settimeout(5)
+        answers.append(head_status(s))
+        s.close()
+    assert set(answers) <= {503, 408} and 408 in answers, answers
+    h = stats(device)
+    assert h['dropped'] >= 6 and h['conns'] == 1
+
+
+def test_keepalive_closes_a_dead_websocket(device):
+    # /ws (Web Thing Protocol) sends nothing on its own: only the keepalive can notice that this
+    # client, which completed the upgrade, never answers pings (ping_interval 1 s here)
+    s = upgrade(device, '/ws')
+    assert head_status(s) == 101
+    t0 = time.monotonic()
+    assert stats(device)['viewers'] == 1
+    while time.monotonic() - t0 < 30:
+        if stats(device)['viewers'] == 0:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError('the dead WebSocket was never closed')
+    s.close()
