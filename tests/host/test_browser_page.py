@@ -97,3 +97,26 @@ def test_phone_layout_and_mjpeg_fallback(server, browser):
     page.wait_for_function("document.querySelector('#mode').textContent === 'WebSocket'",
                            timeout=15000)
     page.close()
+
+
+def test_page_shows_a_camera_failure_and_recovers(tmp_path, browser):
+    import shutil
+    frames = tmp_path / 'simcam'
+    frames.mkdir()  # no frames yet: the simulated camera fails
+    cfg = tmp_path / 'config.json'
+    cfg.write_text(json.dumps({'camera': {'frames_dir': str(frames)},
+                               'settings_file': str(tmp_path / 's.json')}))
+    port = free_port()
+    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+        page = browser.new_page(viewport={'width': 800, 'height': 600})
+        page.goto(srv.url + '/')
+        page.wait_for_function("document.getElementById('msg').classList.contains('show')",
+                               timeout=15000)
+        assert 'Camera problem' in page.text_content('#msg')
+        assert page.get_attribute('#dot', 'class') == 'err'
+        page.screenshot(path=os.path.join(ARTIFACTS, 'device-page-camera-error.png'))
+        shutil.copytree(os.path.join(ROOT, '.deps', 'simcam', 'QVGA'), str(frames / 'QVGA'))
+        page.wait_for_function('camdot.stats.frames >= 3', timeout=30000)
+        page.wait_for_function("!document.getElementById('msg').classList.contains('show')",
+                               timeout=5000)
+        page.close()
