@@ -13,7 +13,6 @@ from camdot import config as camdot_config
 from camdot.compat import getenv, mem_free, print_exception
 
 ON_BOARD = sys.platform == 'esp32'
-WATCHDOG_MS = 30000
 
 
 def log(msg):
@@ -49,7 +48,7 @@ def main():
     free = mem_free()
     if free is not None:
         log('free heap %d KB' % (free // 1024))
-    wdt = board.Watchdog(WATCHDOG_MS) if ON_BOARD else None
+    wdt = board.Watchdog(board.WATCHDOG_MS) if ON_BOARD else None
     where = board.state['ip'] or host
     log('%s serving on http://%s:%d/ (camera: %s)' % (cfg['hostname'], where, port,
                                                         cfg['camera']['backend']))
@@ -67,7 +66,12 @@ def main():
         print_exception(exc)
         import machine
         import time
-        time.sleep(10)
+        try:
+            time.sleep(10)
+        except KeyboardInterrupt:
+            if wdt is not None:
+                wdt.park()
+            return
         machine.reset()
 
 

@@ -17,6 +17,7 @@ DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
 cause = [PWRON_RESET]   # what reset_cause() answers
+rtc_memory = [b'']      # RTC().memory(): survives soft and hard resets on a board
 levels = {}       # pin id -> level read by Pin.value() (default 1: pulled up)
 written = {}      # pin id -> last level written
 resets = []
@@ -94,6 +95,19 @@ class Timer:
             self.callback(self)
 
 
+class RTC:
+    def __init__(self, id=0):
+        pass
+
+    def memory(self, *args):
+        if args:
+            if len(args[0]) > 2048:
+                raise ValueError('buffer too long')
+            rtc_memory[0] = bytes(args[0])
+            return None
+        return rtc_memory[0]
+
+
 def reset():
     resets.append('reset')
     raise Reset()
@@ -107,8 +121,9 @@ def unique_id():
     return b'\x24\x6f\x28\xa1\xb2\xc3'
 
 
-def install(levels_=None, cause_=PWRON_RESET):
+def install(levels_=None, cause_=PWRON_RESET, rtc_memory_=b''):
     cause[0] = cause_
+    rtc_memory[0] = rtc_memory_
     levels.clear()
     levels.update(levels_ or {})
     written.clear()

@@ -1,47 +1,14 @@
-"""camdot.board against fakes of the ESP32 `network` and `machine` modules (both runtimes)."""
-import io
+"""camdot.board (boot sequence, safe mode, watchdog) against fakes of the ESP32 `network` and
+`machine` modules (both runtimes)."""
 import json
 import sys
 
 import fake_machine
 import fake_network
+from board_fixtures import setup, teardown, write
 from harness import raises, remove, tmp_path
 
-from camdot import board
-from camdot.compat import ticks_diff, ticks_ms
-
-
-def setup(air=None, levels=None, rssi=None, cause=1):
-    fake_network.install(air, rssi)
-    fake_machine.install(levels, cause)
-    board.state.update({'booted': False, 'safe': '', 'mode': '', 'ip': ''})
-    board.SAFE_WINDOW_MS = 30
-
-
-def teardown():
-    fake_network.uninstall()
-    fake_machine.uninstall()
-    board.SAFE_FLAG = '/safemode'
-    board.SAFE_WINDOW_MS = 1000
-
-
-def write(path, text):
-    with open(path, 'w') as f:
-        f.write(text)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.loads(f.read())
-
-
-def exists(path):
-    import os
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+from camdot import board, wifi
 
 
 def test_import_touches_no_hardware_module():
@@ -54,277 +21,6 @@ def test_import_touches_no_hardware_module():
     finally:
         sys.modules.pop('camdot.board', None)
         sys.modules.update(saved)
-
-
-def test_ap_name_uses_last_two_mac_bytes():
-    assert board.ap_name(b'\x24\x6f\x28\xa1\xb2\xc3') == 'camdot-B2C3'
-    assert board.ap_name(bytes([0, 1, 2, 3, 4, 5])) == 'camdot-0405'
-
-
-def test_station_connects_after_some_polls():
-    setup({'home': ('secret-pw', 3)})
-    try:
-        assert board.set_hostname('porch-cam')
-        ip = board.connect_station('home', 'secret-pw', timeout_ms=2000, poll_ms=1)
-        assert ip == '192.168.1.50'
-        assert fake_network.hostname() == 'porch-cam'
-        assert ('connect', 'home') in fake_network.calls
-        # the hostname is set before the interface is brought up, as MicroPython asks
-        assert fake_network.calls.index(('hostname', 'porch-cam')) < fake_network.calls.index(('connect', 'home'))
-    finally:
-        teardown()
-
-
-def test_bad_hostname_is_logged_not_raised():
-    setup()
-    try:
-        assert board.set_hostname('x' * 40) is False
-    finally:
-        teardown()
-
-
-def test_wrong_password_stops_at_once():
-    setup({'home': ('secret-pw', 2)})
-    try:
-        start = ticks_ms()
-        ip = board.connect_station('home', 'nope-nope', timeout_ms=5000, retries=3, poll_ms=1)
-        assert ip is None
-        assert ticks_diff(ticks_ms(), start) < 2000  # no waiting out the timeout, no retries
-        assert [c for c in fake_network.calls if c[0] == 'connect'] == [('connect', 'home')]
-        assert fake_network.WLAN(fake_network.STA_IF).active() is False
-    finally:
-        teardown()
-
-
-def test_missing_network_retries_then_gives_up_in_bounded_time():
-    setup({})
-    try:
-        start = ticks_ms()
-        ip = board.connect_station('elsewhere', 'secret-pw', timeout_ms=60, retries=3, poll_ms=5)
-        elapsed = ticks_diff(ticks_ms(), start)
-        assert ip is None
-        assert len([c for c in fake_network.calls if c[0] == 'connect']) == 3
-        assert elapsed < 2000, elapsed
-    finally:
-        teardown()
-
-
-def test_existing_link_to_the_same_network_is_reused():
-    setup({'home': ('secret-pw', 1)})
-    try:
-        assert board.connect_station('home', 'secret-pw', poll_ms=1)
-        del fake_network.calls[:]
-        assert board.connect_station('home', 'secret-pw', poll_ms=1) == '192.168.1.50'
-        assert not [c for c in fake_network.calls if c[0] == 'connect']
-    finally:
-        teardown()
-
-
-def test_access_point_is_open_and_named():
-    setup()
-    try:
-        ap = board.start_ap('camdot-B2C3')
-        assert ap.active()
-        assert ap.config('ssid') == 'camdot-B2C3'
-        assert ap.config('security') == fake_network.AUTH_OPEN
-    finally:
-        teardown()
-
-
-def test_scan_dedupes_and_sorts_by_signal():
-    setup({'b': ('x' * 8, 1), 'a': ('x' * 8, 1), '': ('', 1)}, rssi={'a': -40, 'b': -80})
-    try:
-        assert board.scan() == [('a', -40), ('b', -80)]
-    finally:
-        teardown()
-
-
-def test_scan_failure_gives_empty_list():
-    setup()
-    try:
-        fake_network.WLAN(fake_network.STA_IF).scan = None  # calling None raises TypeError
-        assert board.scan() == []
-    finally:
-        teardown()
-
-
-def test_save_wifi_keeps_other_keys_and_leaves_no_temp_file():
-    path = tmp_path('board-config.json')
-    write(path, json.dumps({'hostname': 'porch', 'token': 't0k', 'wifi': {'ssid': 'old', 'x': 1}}))
-    try:
-        board.save_wifi('new net', 'pass word 1', path)
-        data = read_json(path)
-        assert data['hostname'] == 'porch' and data['token'] == 't0k'
-        assert data['wifi'] == {'ssid': 'new net', 'password': 'pass word 1', 'x': 1}
-        assert not exists(path + '.tmp')
-    finally:
-        remove(path)
-
-
-def test_save_wifi_creates_file_and_keeps_a_malformed_one_aside():
-    path = tmp_path('board-config2.json')
-    remove(path)
-    try:
-        board.save_wifi('home', '', path)
-        assert read_json(path) == {'wifi': {'ssid': 'home', 'password': ''}}
-        write(path, '{"hostname": ')
-        board.save_wifi('home2', 'abcdefgh', path)
-        assert read_json(path)['wifi']['ssid'] == 'home2'
-        with open(path + '.bad') as f:
-            assert f.read() == '{"hostname": '
-    finally:
-        remove(path)
-        remove(path + '.bad')
-
-
-def test_form_decoding():
-    assert board.unquote('a+b%20c%2B%C3%A9') == 'a b c+\u00e9'
-    assert board.unquote('100%') == '100%'
-    assert board.parse_form('ssid=My+Net&password=p%26w&x') == {'ssid': 'My Net', 'password': 'p&w', 'x': ''}
-
-
-class Stream:
-    """A socket stream stand-in: readline/read from the request, write collected."""
-
-    def __init__(self, request):
-        self.rx = io.BytesIO(request)
-        self.tx = []
-
-    def readline(self, limit=-1):
-        return self.rx.readline(limit)
-
-    def read(self, n):
-        return self.rx.read(n)
-
-    def write(self, data):
-        self.tx.append(bytes(data))
-        return len(data)
-
-    def response(self):
-        head, _, body = b''.join(self.tx).partition(b'\r\n\r\n')
-        lines = head.decode().split('\r\n')
-        return int(lines[0].split()[1]), lines[1:], body.decode()
-
-
-def post(body):
-    return ('POST /save HTTP/1.1\r\nHost: 192.168.4.1\r\nContent-Type: application/x-www-form-urlencoded\r\n'
-            'Content-Length: %d\r\n\r\n%s' % (len(body), body)).encode()
-
-
-def test_setup_page_lists_networks_escaped():
-    s = Stream(b'GET / HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n')
-    assert board.handle_setup(s, 'camdot-B2C3', [('<b>&net', -50)]) is False
-    status, headers, body = s.response()
-    assert status == 200
-    assert 'Content-Type: text/html; charset=utf-8' in headers
-    assert '&lt;b&gt;&amp;net (-50 dBm)' in body and '<b>&net' not in body
-    assert 'name="token"' not in body
-    assert 'camdot-B2C3' in body
-
-
-def test_setup_saves_credentials():
-    path = tmp_path('board-setup.json')
-    write(path, '{"token": ""}')
-    try:
-        s = Stream(post('ssid=Home+Net&password=secret%21pw'))
-        assert board.handle_setup(s, 'camdot-B2C3', [], '', path) is True
-        assert s.response()[0] == 200
-        assert read_json(path)['wifi'] == {'ssid': 'Home Net', 'password': 'secret!pw'}
-    finally:
-        remove(path)
-
-
-def test_setup_rejects_bad_forms_without_saving():
-    path = tmp_path('board-setup2.json')
-    remove(path)
-    cases = [
-        (post('ssid=&password=secret123&token=the-token'), 400),
-        (post('ssid=%s&password=&token=the-token' % ('x' * 33)), 400),
-        (post('ssid=home&password=short&token=the-token'), 400),
-        (post('ssid=home&password=secret123'), 403),                # the token is missing
-        (post('ssid=home&password=secret123&token=guess'), 403),
-        (b'POST /save HTTP/1.1\r\nContent-Length: 5000\r\n\r\n', 413),
-        (b'POST /save HTTP/1.1\r\nContent-Length: nope\r\n\r\n', 413),
-        (b'PUT / HTTP/1.1\r\n\r\n', 405),
-        (b'garbage\r\n\r\n', 400),
-        (b'', 400),
-        (b'GET / HTTP/1.1\r\n' + b'X: y\r\n' * 40 + b'\r\n', 431),
-    ]
-    for request, expected in cases:
-        s = Stream(request)
-        assert board.handle_setup(s, 'camdot-B2C3', [], 'the-token', path) is False
-        assert s.response()[0] == expected, (request, s.response())
-    assert not exists(path)
-    s = Stream(post('ssid=home&password=secret123&token=the-token'))
-    try:
-        assert board.handle_setup(s, 'camdot-B2C3', [], 'the-token', path) is True
-    finally:
-        remove(path)
-
-
-def test_setup_page_asks_for_token_when_one_is_set():
-    s = Stream(b'GET / HTTP/1.1\r\n\r\n')
-    board.handle_setup(s, 'camdot-B2C3', [], 'the-token')
-    assert 'name="token"' in s.response()[2]
-
-
-def test_other_urls_redirect_to_the_form():
-    s = Stream(b'GET /generate_204 HTTP/1.1\r\n\r\n')
-    board.handle_setup(s, 'camdot-B2C3', [])
-    status, headers, _ = s.response()
-    assert status == 302
-    assert 'Location: http://192.168.4.1/' in headers
-
-
-class Conn:
-    def __init__(self, request, fail=False):
-        self.stream = Stream(request)
-        self.fail = fail
-        self.closed = False
-        self.timeout = None
-
-    def settimeout(self, t):
-        self.timeout = t
-
-    def makefile(self, mode):
-        if self.fail:
-            raise OSError(104)
-        return self.stream
-
-    def close(self):
-        self.closed = True
-
-
-class Listener:
-    def __init__(self, conns):
-        self.conns = list(conns)
-
-    def settimeout(self, t):
-        pass
-
-    def accept(self):
-        if not self.conns:
-            raise OSError(110)  # ETIMEDOUT, as a socket timeout on MicroPython
-        return self.conns.pop(0), ('192.168.4.2', 50000)
-
-
-def test_serve_setup_survives_broken_clients_until_saved():
-    path = tmp_path('board-serve.json')
-    remove(path)
-    conns = [Conn(b'', fail=True), Conn(b'GET / HTTP/1.1\r\n\r\n'), Conn(post('ssid=home&password='))]
-    try:
-        assert board.serve_setup(Listener(conns), 'camdot-B2C3', [], path=path, timeout_ms=5000) is True
-        assert all(c.closed for c in conns)
-        assert conns[1].timeout == 5
-        assert read_json(path)['wifi']['ssid'] == 'home'
-    finally:
-        remove(path)
-
-
-def test_serve_setup_times_out():
-    start = ticks_ms()
-    assert board.serve_setup(Listener([]), 'camdot-B2C3', [], timeout_ms=50) is False
-    assert ticks_diff(ticks_ms(), start) < 2000
 
 
 def test_safe_mode_by_flag_file():
@@ -362,19 +58,20 @@ def test_no_safe_mode_when_pin_is_high():
         teardown()
 
 
-def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1):
+def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1, rtc=b''):
     """Run board.boot() with `cfg` as the config file and a stand-in for the setup page."""
     path = tmp_path('board-boot.json')
     write(path, json.dumps(cfg))
-    setup(air, levels, cause=cause)
+    setup(air, levels, cause=cause, rtc=rtc)
     board.SAFE_FLAG = tmp_path('no-such-flag')
+    sys.modules['camdot.wifi'] = wifi   # boot() drops it after use; patches below go to this one
     seen = []
-    real = board.run_setup
+    real = wifi.run_setup
 
     def fake_setup(name, cfg, path, timeout_ms=0):
         seen.append(name)
         return setup_result
-    board.run_setup = fake_setup
+    wifi.run_setup = fake_setup
     try:
         try:
             state = board.boot(path)
@@ -382,7 +79,7 @@ def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1):
             state = 'reset'
         return state, seen
     finally:
-        board.run_setup = real
+        wifi.run_setup = real
         remove(path)
 
 
@@ -391,6 +88,7 @@ def test_boot_joins_configured_wifi():
         state, seen = boot_with({'hostname': 'porch', 'wifi': {'ssid': 'home', 'password': 'secret-pw'}},
                                 {'home': ('secret-pw', 2)})
         assert state['mode'] == 'station' and state['ip'] == '192.168.1.50'
+        assert 'camdot.wifi' not in sys.modules   # dropped: the app's heap doesn't carry it
         assert seen == []
         assert fake_network.hostname() == 'porch'
         assert not fake_network.WLAN(fake_network.AP_IF).active()
@@ -419,12 +117,12 @@ def test_boot_resets_after_setup_saved():
 
 def test_boot_resets_to_retry_a_configured_network_after_setup_timeout():
     try:
-        real = board.connect_station
-        board.connect_station = lambda ssid, password: None   # the router is down
+        real = wifi.connect_station
+        wifi.connect_station = lambda ssid, password: None   # the router is down
         try:
             state, seen = boot_with({'wifi': {'ssid': 'home', 'password': 'secret-pw'}})
         finally:
-            board.connect_station = real
+            wifi.connect_station = real
         assert state == 'reset' and seen == ['camdot-B2C3']
     finally:
         teardown()
@@ -433,17 +131,17 @@ def test_boot_resets_to_retry_a_configured_network_after_setup_timeout():
 def test_boot_after_soft_reset_is_quick_and_never_serves_setup():
     try:
         calls = []
-        real = board.connect_station
+        real = wifi.connect_station
 
         def connect(ssid, password, timeout_ms=15000, retries=3):
             calls.append((timeout_ms, retries))
             return None
-        board.connect_station = connect
+        wifi.connect_station = connect
         try:
             state, seen = boot_with({'wifi': {'ssid': 'home', 'password': 'secret-pw'}},
                                     levels={0: 0}, cause=fake_machine.SOFT_RESET)
         finally:
-            board.connect_station = real
+            wifi.connect_station = real
         assert state['safe'] == ''          # no pin window after a soft reset
         assert calls == [(5000, 1)]         # one short attempt
         assert seen == [] and fake_machine.resets == []
@@ -454,15 +152,15 @@ def test_boot_after_soft_reset_is_quick_and_never_serves_setup():
 
 def test_boot_swallows_errors():
     try:
-        real = board.set_hostname
+        real = wifi.set_hostname
 
         def broken(name):
             raise RuntimeError('radio on fire')
-        board.set_hostname = broken
+        wifi.set_hostname = broken
         try:
             state, seen = boot_with({'wifi': {'ssid': 'home', 'password': 'secret-pw'}})
         finally:
-            board.set_hostname = real
+            wifi.set_hostname = real
         assert state['booted'] and state['mode'] == '' and state['safe'] == ''
     finally:
         teardown()
@@ -491,5 +189,48 @@ def test_watchdog_rejects_bad_timeout():
     setup()
     try:
         raises(ValueError, board.Watchdog, 0)
+    finally:
+        teardown()
+
+
+def test_watchdog_marks_rtc_memory_and_takes_over_from_a_parked_timer():
+    setup()
+    try:
+        first = board.Watchdog(4000)
+        assert fake_machine.rtc_memory[0] == board.WDT_MARK
+        first.park()
+        timer = fake_machine.timers[-1]
+        assert timer.callback is not None
+        board.Watchdog(4000)               # main.py: the app feeds it now, not the timer
+        assert timer.callback is None
+    finally:
+        teardown()
+
+
+def test_soft_reset_keeps_an_armed_watchdog_fed():
+    try:
+        state, _ = boot_with({}, cause=fake_machine.SOFT_RESET, rtc=board.WDT_MARK)
+        assert fake_machine.watchdogs and fake_machine.watchdogs[-1].timeout == board.WATCHDOG_MS
+        timer = fake_machine.timers[-1]
+        feeds = fake_machine.watchdogs[-1].feeds
+        timer.fire()
+        assert fake_machine.watchdogs[-1].feeds == feeds + 1
+    finally:
+        teardown()
+
+
+def test_soft_reset_without_armed_watchdog_arms_none():
+    try:
+        boot_with({}, cause=fake_machine.SOFT_RESET)
+        assert fake_machine.watchdogs == [] and fake_machine.timers == []
+    finally:
+        teardown()
+
+
+def test_hard_reset_clears_the_watchdog_mark():
+    try:
+        boot_with({}, rtc=board.WDT_MARK)          # power-on / machine.reset: the WDT is off
+        assert fake_machine.rtc_memory[0] == b''
+        assert fake_machine.watchdogs == []
     finally:
         teardown()
