@@ -247,7 +247,7 @@ class Stream:
                 if not cam.ready and not self._started:
                     self._started = True  # the first viewer starts the camera
                     cam.init()
-                buf = cam.capture()
+                buf = await cam.acapture()
             except Exception as exc:
                 err = exc
             if buf is None:

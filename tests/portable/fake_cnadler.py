@@ -2,7 +2,7 @@
 calls (see tools/stubs/cnadler/camera.pyi): Camera with read/write properties, reconfigure(),
 init()/deinit(), capture() -> a memoryview over ONE reused buffer (overwritten by the next
 capture, like the driver's frame buffer). Knobs for tests: Camera.fail_init, fail_capture,
-none_capture (counts of failures to inject); Camera.instances[-1] is the latest one made.
+none_capture (counts of failures to inject), not_ready (frame_available() polls that say no); Camera.instances[-1] is the latest one made.
 """
 
 
@@ -69,6 +69,7 @@ class Camera:
         object.__setattr__(self, 'fail_init', 0)
         object.__setattr__(self, 'fail_capture', 0)
         object.__setattr__(self, 'none_capture', 0)
+        object.__setattr__(self, 'not_ready', 0)
         object.__setattr__(self, 'count', 0)
         object.__setattr__(self, 'inited', False)
         object.__setattr__(self, 'buf', bytearray(64))
@@ -81,7 +82,7 @@ class Camera:
         if name in PROPERTIES:
             self.calls.append(('set', name, value))
             self.props[name] = value
-        elif name in ('fail_init', 'fail_capture', 'none_capture'):
+        elif name in ('fail_init', 'fail_capture', 'none_capture', 'not_ready'):
             object.__setattr__(self, name, value)
         else:
             raise AttributeError(name)
@@ -111,10 +112,14 @@ class Camera:
         self.buf[:] = bytes(len(self.buf))
 
     def frame_available(self):
+        self.calls.append(('frame_available',))
+        if self.not_ready:
+            object.__setattr__(self, 'not_ready', self.not_ready - 1)
+            return False
         return self.inited
 
     def free_buffer(self):
-        pass
+        self.calls.append(('free_buffer',))
 
     def capture(self):
         if not self.inited:

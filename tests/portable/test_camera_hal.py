@@ -1,4 +1,5 @@
 """Camera HAL: setting checks, backend selection and both ESP32 backends against driver fakes."""
+import asyncio
 import sys
 
 from harness import raises
@@ -126,6 +127,27 @@ def test_cnadler_framesize_waits_for_the_next_capture():
     buf = cam.capture()
     assert drv.calls[-1] == ('reconfigure', fake_cnadler.FrameSize.R128x128)
     assert b'fs2' in bytes(buf)
+
+
+async def test_cnadler_acapture_waits_for_the_frame_without_blocking():
+    cam = cnadler()
+    cam.init()
+    drv = fake_cnadler.Camera.instances[-1]
+    drv.not_ready = 3
+    ticks = []
+
+    async def other_task():
+        for _ in range(5):
+            ticks.append(1)
+            await asyncio.sleep(0)
+    t = asyncio.create_task(other_task())
+    del drv.calls[:]
+    buf = await cam.acapture()
+    assert bytes(buf[:2]) == b'\xff\xd8'
+    assert drv.calls[0] == ('free_buffer',)  # the old buffer goes back first
+    assert drv.calls.count(('frame_available',)) == 4
+    assert len(ticks) >= 3  # the other task ran while the driver was busy
+    await t
 
 
 def test_cnadler_framesize_set_before_init():

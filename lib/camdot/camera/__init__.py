@@ -4,6 +4,7 @@
     cam = open_camera(config['camera'])    # backend 'auto' | 'sim' | 'cnadler' | 'lemariva'
     cam.init()
     buf = cam.capture()      # a JPEG (memoryview or bytes), valid until the next capture(); None: no frame
+    buf = await cam.acapture()             # the same, letting other tasks run while it waits
     cam.apply('framesize', 'VGA')          # True, False (backend can't), ValueError (bad value)
     cam.reinit()                           # after a failure: deinit, init, settings replayed
 
@@ -140,6 +141,11 @@ class Camera:
             self._resize = False
             self._set('framesize', self.settings['framesize'])
         return self._capture()
+
+    async def acapture(self):
+        """capture() for the event loop: a backend that can wait for a frame without blocking
+        the other tasks does so (cnadler); the others just capture."""
+        return self.capture()
 
     def get(self, name, default=None):
         return self.settings.get(name, default)

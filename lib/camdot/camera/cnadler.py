@@ -6,6 +6,8 @@ capture() returns the driver's zero-copy memoryview over its frame buffer (valid
 capture()). Settings are the driver object's properties; the frame size goes through
 reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower = better).
 """
+import asyncio
+
 import camera  # the board firmware's driver (tests put a fake in sys.modules['camera'] first)
 
 from camdot.camera import Camera
@@ -20,6 +22,7 @@ PROPS = {
     'wb_mode': 'wb_mode', 'ae_level': 'ae_level', 'dcw': 'dcw', 'bpc': 'bpc', 'wpc': 'wpc',
     'raw_gma': 'raw_gma', 'lenc': 'lenc',
 }
+WAIT_POLLS = 2000  # event-loop turns to wait for a frame before capture() waits itself
 FLAGS = ('colorbar', 'awb', 'awb_gain', 'agc', 'aec', 'aec2', 'hmirror', 'vflip', 'dcw', 'bpc',
          'wpc', 'raw_gma', 'lenc')
 
@@ -72,6 +75,19 @@ class CnadlerCamera(Camera):
     def _capture(self):
         buf = self._cam.capture()
         return buf if buf else None
+
+    async def acapture(self):
+        """Hand the last buffer back, let the driver fill the next one while other tasks run
+        (no blocking in capture()), then take it; as cnadler86's own acamera does."""
+        if not self.ready or self._resize:
+            return self.capture()  # errors, and a pending frame size change, the usual way
+        cam = self._cam
+        cam.free_buffer()
+        for _ in range(WAIT_POLLS):
+            if cam.frame_available():
+                break
+            await asyncio.sleep(0)
+        return self.capture()
 
     def _set(self, name, value):
         cam = self._cam
