@@ -34,10 +34,7 @@ from microdot import Response
 from camdot.compat import ticks_ms, ticks_diff, ticks_add, print_exception
 from camdot.hub import SubscriptionClosed
 
-try:  # camdot.websocket is the project's; microdot's is API-compatible (without send_parts)
-    from camdot.websocket import with_websocket
-except ImportError:  # pragma: no cover
-    from microdot.websocket import with_websocket
+from camdot.websocket import with_websocket
 
 TOPIC_FRAME = 'camera/frame'
 TOPIC_VIEWERS = 'camera/viewers'
@@ -334,10 +331,7 @@ class Stream:
             frame.users += 1
         t0 = ticks_ms()
         try:
-            if hasattr(ws, 'send_parts'):
-                await ws.send_parts(2, (head, body))
-            else:  # microdot.websocket: one joined copy (development only)
-                await ws.send(bytes(head) + bytes(body))
+            await ws.send_parts(2, (head, body))  # one message: header + frame, no join
         finally:
             self._release(v)
         self.stats['sent'] += 1
