@@ -31,7 +31,7 @@ import time
 
 from microdot import Response
 
-from camdot.compat import ticks_ms, ticks_diff, ticks_add, print_exception
+from camdot.compat import ticks_ms, ticks_diff, ticks_add
 from camdot.hub import SubscriptionClosed
 
 from camdot.websocket import with_websocket

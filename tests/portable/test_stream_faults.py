@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import fake_cnadler
-from camtools import use_driver, FakeWS, body_count, jpeg_size
+from camtools import use_driver, FakeWS, body_count
 from camdot.camera import open_camera
 from camdot.hub import Hub
 from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, NONE_LIMIT
