@@ -6,7 +6,8 @@ WebSocket viewers, then the same with one stalled viewer added (connected, never
 Per run: source fps (distinct frames captured per second), delivered fps per viewer (min and
 mean) and its ratio to the source, capture-to-receive latency p50/p95 over all frames (the
 device stamps each frame with its capture time; both ends share this machine's clock), and what
-became of the stalled viewer; max gap: the longest pause between two frames any viewer saw. Figures only: nothing is asserted (see `make bench`).
+became of the stalled viewer; max gap: the longest pause between two frames any viewer saw.
+Figures only: nothing is asserted (see `make bench`).
 Target: 4 viewers each >= 95 % of the source fps; the stalled viewer costs the others nothing.
 """
 import argparse

@@ -2,7 +2,7 @@
 
     from camdot import stream
     s = stream.install(app, hub, cam, config)     # routes /, /ws/stream, /stream, /capture
-    s.stats                                       # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
+    s.stats                      # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
 
 The loop captures only while someone watches, paced at camera.fps (capped by camera.max_fps),
 and publishes ONE reused `Frame` on 'camera/frame'; every viewer holds a latest-wins subscription,

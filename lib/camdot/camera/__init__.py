@@ -3,7 +3,7 @@
     from camdot.camera import open_camera, FRAMESIZES
     cam = open_camera(config['camera'])    # backend 'auto' | 'sim' | 'cnadler' | 'lemariva'
     cam.init()
-    buf = cam.capture()      # a JPEG (memoryview or bytes), valid until the next capture(); None: no frame
+    buf = cam.capture()      # a JPEG (memoryview or bytes) valid until the next capture(), or None
     buf = await cam.acapture()             # the same, letting other tasks run while it waits
     cam.apply('framesize', 'VGA')          # True, False (backend can't), ValueError (bad value)
     cam.reinit()                           # after a failure: deinit, init, settings replayed
@@ -203,7 +203,8 @@ def open_camera(config=None, platform=None):
     config = config or {}
     backend = config.get('backend', 'auto')
     if backend not in BACKENDS:
-        raise ValueError('camera backend must be one of %s, not %r' % (', '.join(BACKENDS), backend))
+        raise ValueError('camera backend must be one of %s, not %r' % (
+            ', '.join(BACKENDS), backend))
     if backend == 'auto':
         backend = detect(platform)
     if backend == 'cnadler':

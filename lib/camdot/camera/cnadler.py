@@ -4,7 +4,8 @@
 
 capture() returns the driver's zero-copy memoryview over its frame buffer (valid until the next
 capture()). Settings are the driver object's properties; the frame size goes through
-reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower = better).
+reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower =
+better).
 """
 import asyncio
 
