@@ -120,3 +120,18 @@ def test_page_shows_a_camera_failure_and_recovers(tmp_path, browser):
         page.wait_for_function("!document.getElementById('msg').classList.contains('show')",
                                timeout=5000)
         page.close()
+
+
+def test_falls_back_to_mjpeg_when_websockets_never_open(server, browser):
+    page = browser.new_page(viewport={'width': 800, 'height': 600})
+    # A network that breaks WebSockets (a proxy, say): every socket closes before it opens.
+    page.add_init_script("""window.WebSocket = class {
+        constructor() { setTimeout(() => this.onclose && this.onclose({}), 20); }
+        close() {} };""")
+    page.goto(server.url + '/')
+    # Three failed attempts with backoff (0.5 + 1 + 2 s), then the MJPEG stream.
+    page.wait_for_function("document.querySelector('#view img') && "
+                           "document.querySelector('#view img').naturalWidth === 320",
+                           timeout=20000)
+    assert page.text_content('#mode') == 'MJPEG'
+    page.close()
