@@ -68,6 +68,13 @@ async def command(ws, text):
     elif words[0] == '!idle':      # a handler busy elsewhere (not receiving) for a while
         await asyncio.sleep(float(words[1]))
         await ws.send('idle done')
+    elif words[0] == '!stall':     # '!stall N S': a send of N bytes given up after S seconds
+        try:
+            await asyncio.wait_for(ws.send(bytes(int(words[1]))), float(words[2]))
+        except asyncio.TimeoutError:
+            await ws.send('timed out')
+    elif words[0] == '!abort':
+        ws.abort()
     elif words[0] == '!info':
         await ws.send('subprotocol=%s' % ws.subprotocol)
     else:

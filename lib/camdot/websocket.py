@@ -241,7 +241,7 @@ class WebSocket:
                 n = 1
             except asyncio.CancelledError:
                 if self._aborted:
-                    raise WebSocketError('keepalive timeout')
+                    raise WebSocketError('connection aborted')
                 raise
             except OSError:
                 n = 0
@@ -324,15 +324,19 @@ class WebSocket:
         w = self._w
         s = self._sock
         self._wtask = asyncio.current_task()
+        partial = False
         try:
             if s is not None:
                 off = s.write(h) or 0
                 if off < len(h):
+                    partial = True
                     await self._stall(h, off)
                 for p in parts:
                     off = s.write(p) or 0
                     if off < len(p):
+                        partial = True
                         await self._stall(p, off)
+                partial = False
             elif not self._drains:
                 await w.awrite(h)
                 for p in parts:
@@ -346,7 +350,9 @@ class WebSocket:
             await w.drain()
         except asyncio.CancelledError:
             if self._aborted:
-                raise WebSocketError('keepalive timeout')
+                raise WebSocketError('connection aborted')
+            if partial:                      # cut off mid-frame: the stream can't go on
+                self.abort()
             raise
         except OSError:
             self.closed = True
@@ -441,16 +447,30 @@ class WebSocket:
                     else:
                         await self._control(op, data)
         except asyncio.TimeoutError:
-            try:   # tell the peer if its socket still takes data, then stop waiting on it
+            try:   # tell the peer if its socket still takes data, then drop it
                 await asyncio.wait_for(self._send_close(1011, 'keepalive timeout'), 1)
             except Exception:
                 pass
-            self._aborted = self.closed = True
             self.close_code = 1011
-            for task in (self._rtask, self._wtask):
-                if task is not None:
-                    task.cancel()
+            self.abort()
         except (WebSocketError, OSError):
+            pass
+
+    def abort(self):
+        """Drop the connection now, without a close handshake (e.g. a send was cut off)."""
+        self._aborted = self.closed = True
+        if self.close_code is None:
+            self.close_code = 1006
+        me = asyncio.current_task()
+        for task in (self._rtask, self._wtask, self._ktask):
+            if task is not None and task is not me:
+                task.cancel()       # the tasks waiting on this peer get WebSocketError
+        try:
+            if self._sock is not None:
+                self._sock.close()
+            else:
+                self._w.close()
+        except Exception:
             pass
 
 

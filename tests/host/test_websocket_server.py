@@ -427,3 +427,38 @@ def test_keepalive_closes_a_dead_peer_and_keeps_a_live_one(runtime):
     assert frames[0][0] == 9                                    # it was pinged ...
     assert frames[-1][0] == 8                                   # ... then closed with 1011
     assert struct.unpack('!H', frames[-1][1][:2])[0] == 1011
+
+
+# ---- dropping a connection ----
+
+@pytest.mark.parametrize('runtime', RUNTIMES)
+def test_abort_drops_the_connection_without_a_close_frame(runtime):
+    async def main(url):
+        async with ws_connect(url) as ws:
+            await ws.send('!abort')
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+        assert info.value.rcvd is None                  # no close frame: dropped (1006)
+        async with ws_connect(url) as ws:
+            await ws.send('still serving')
+            assert await ws.recv() == 'still serving'
+    with serve(runtime) as srv:
+        run(main(srv.ws))
+
+
+def test_send_cut_off_mid_frame_drops_the_connection():
+    # Only the unix port writes a frame straight to a full socket (CPython's transport buffers
+    # the whole frame, so a timed-out send there leaves a complete frame behind).
+    with serve('micropython') as srv:
+        status, _, conn = http(srv.port, UPGRADE)
+        assert status == 101
+        conn.sendall(masked(0x1, b'!stall 8000000 0.3'))
+        time.sleep(1.0)                                  # not reading: the server's send stalls
+        frames, eof = read_frames(conn, timeout=10.0)
+        conn.close()
+        status, _, conn = http(srv.port, UPGRADE)        # still serving
+        conn.close()
+    assert eof and status == 101
+    assert len(frames) == 1, frames[:3]                 # no close frame, no 'timed out' ...
+    assert frames[0][0] == 2 and 0 < len(frames[0][1]) < 8000000   # ... a truncated frame, EOF
+
