@@ -411,7 +411,9 @@ class WebSocket:
 
     async def _end(self):
         self.closed = True
-        if self._ktask is not None and self._ktask is not asyncio.current_task():
+        # (When the keepalive itself is reading, it sees `closed` and ends on its own.)
+        if self._ktask is not None and not self._kread and \
+                self._ktask is not asyncio.current_task():
             self._ktask.cancel()
         self._ktask = None
         if self._client:
