@@ -320,15 +320,18 @@ class Stream:
         """Send one frame to a WebSocket viewer (zero-copy unless it is slow)."""
         head = frame.com()
         body = frame.body
+        copy = None
         if v.slow:
             try:
-                body = bytes(body)
+                copy = bytes(body)
+                self.stats['copies'] += 1
             except MemoryError:
-                return
-            self.stats['copies'] += 1
-        else:
+                pass  # no room for a copy: send from the driver's buffer after all
+        if copy is None:
             v.holding = True
             frame.users += 1
+        else:
+            body = copy
         t0 = ticks_ms()
         try:
             await ws.send_parts(2, (head, body))  # one message: header + frame, no join
@@ -502,11 +505,10 @@ class MjpegBody:
         if v.slow:
             try:
                 self.todo = [bytes(frame.buf), b'\r\n']
+                s.stats['copies'] += 1
+                return frame.part()
             except MemoryError:
-                self.todo = None
-                return b''
-            s.stats['copies'] += 1
-            return frame.part()
+                self.todo = None  # no room for a copy: send from the driver's buffer after all
         v.holding = True
         frame.users += 1
         v.off = 0
