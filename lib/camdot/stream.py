@@ -47,6 +47,11 @@ BACKOFF_MAX = 16000
 IDLE_DROP = 30000     # ms without taking a published frame: the viewer is gone (never closed)
 
 
+def copy_of(buf):
+    """The only copies of a frame (slow and evicted viewers); MemoryError when no room."""
+    return bytes(buf)
+
+
 def epoch_ms():
     return time.time_ns() // 1000000
 
@@ -187,7 +192,7 @@ class Stream:
                     v.task.cancel()
             else:
                 try:
-                    v.rest = bytes(frame.buf[v.off:])
+                    v.rest = copy_of(frame.buf[v.off:])
                     self.stats['copies'] += 1
                 except MemoryError:
                     v.evicted = True
@@ -323,7 +328,7 @@ class Stream:
         copy = None
         if v.slow:
             try:
-                copy = bytes(body)
+                copy = copy_of(body)
                 self.stats['copies'] += 1
             except MemoryError:
                 pass  # no room for a copy: send from the driver's buffer after all
@@ -504,7 +509,7 @@ class MjpegBody:
         self.t0 = ticks_ms()
         if v.slow:
             try:
-                self.todo = [bytes(frame.buf), b'\r\n']
+                self.todo = [copy_of(frame.buf), b'\r\n']
                 s.stats['copies'] += 1
                 return frame.part()
             except MemoryError:

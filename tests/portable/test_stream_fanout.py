@@ -177,3 +177,22 @@ async def test_set_fps_changes_the_pace():
     tasks = await watch(s, [ws], 1.1)
     assert 30 <= s.stats['frames'] <= 46, s.stats['frames']
     await finish(s, [ws], tasks)
+
+
+async def test_no_room_for_a_copy_means_zero_copy_not_starvation():
+    from camdot import stream as stream_mod
+
+    def no_memory(*args):
+        raise MemoryError('test')
+    hub, cam, s = make()
+    saved = stream_mod.copy_of
+    stream_mod.copy_of = no_memory  # every copy fails, as on a fragmented heap
+    try:
+        slow = FakeWS(delay=0.05)  # slow: it would get copies if there were room
+        tasks = await watch(s, [slow], 0.4)
+        assert len(slow.frames) >= 3
+        assert s.stats['copies'] == 0
+        untorn(slow)
+        await finish(s, [slow], tasks)
+    finally:
+        stream_mod.copy_of = saved
