@@ -42,8 +42,10 @@ class SimBoard:
             raise AssertionError('mpremote %s failed (%d):\n%s' % (args, res.returncode, res.stdout))
         return res.stdout
 
-    def deploy(self, *args, timeout=120):
-        res = subprocess.run([PY, os.path.join(ROOT, 'tools', 'deploy.py'), self.device] + list(args),
+    def deploy(self, *args, timeout=120, out=None):
+        """tools/deploy.py to this board; `out`: a private staging folder (parallel test runs)."""
+        extra = ['--out', str(out)] if out else []
+        res = subprocess.run([PY, os.path.join(ROOT, 'tools', 'deploy.py'), self.device] + list(args) + extra,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              timeout=timeout, cwd=ROOT)
         assert res.returncode == 0, res.stdout

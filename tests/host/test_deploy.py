@@ -25,7 +25,8 @@ def board(tmp_path_factory):
     with SimBoard(flash, http_port=port, log=tmp_path_factory.mktemp('log') / 'console.log') as sb:
         sb.flash = flash
         sb.port = port
-        sb.first_deploy = sb.deploy('--config', str(config))
+        sb.out = tmp_path_factory.mktemp('staging')
+        sb.first_deploy = sb.deploy('--config', str(config), out=sb.out)
         yield sb
 
 
@@ -94,7 +95,7 @@ def test_every_camdot_module_imports_on_the_board(board):
 def test_redeploy_copies_nothing_and_removes_stale_files(board):
     stale = board.flash / 'lib' / 'camdot' / 'app.py'   # a stale .py would shadow app.mpy
     stale.write_text('raise ImportError("stale")\n')
-    out = board.deploy('--no-reset')
+    out = board.deploy('--no-reset', out=board.out)
     assert '0 changed (0 bytes), 1 stale' in out, out
     assert not stale.exists()
     # a changed file on the board is noticed by its hash, and only it is copied
@@ -102,7 +103,7 @@ def test_redeploy_copies_nothing_and_removes_stale_files(board):
     data = bytearray(target.read_bytes())
     data[-1] ^= 0xFF
     target.write_bytes(bytes(data))
-    out = board.deploy('--no-reset')
+    out = board.deploy('--no-reset', out=board.out)
     assert '1 changed' in out and 'cp ' in out and 'config.mpy' in out, out
 
 
