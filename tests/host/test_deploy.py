@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import socket
+import sys
 import time
 import urllib.request
 
@@ -120,3 +121,26 @@ def test_safe_mode_flag_keeps_the_app_from_starting(board):
             socket.create_connection(('127.0.0.1', board.port), timeout=1).close()
     finally:
         flag.unlink()
+
+
+def test_everything_compiles_for_the_esp32(tmp_path):
+    # What `make deploy` builds for a real board: every module compiles for xtensawin, and the
+    # ones with @micropython.viper / .native code carry that arch (bytecode-only ones need none).
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    import deploy
+    files = deploy.stage('xtensawin', str(tmp_path))
+    native = []
+    for board_path, local in files.items():
+        if not board_path.endswith('.mpy') or not board_path.startswith('lib/camdot/'):
+            continue
+        with open(local, 'rb') as f:
+            header = f.read(4)
+        assert header[:2] == b'M\x06', board_path
+        source = os.path.join(ROOT, board_path[:-4] + '.py')
+        with open(source) as f:
+            text = f.read()
+        if '@micropython.viper' in text or '@micropython.native' in text:
+            native.append(board_path)
+            assert header[2] >> 2 == 10, board_path   # MP_NATIVE_ARCH_XTENSAWIN
+    assert native, 'expected at least one viper/native module'
+    assert not any(p.endswith('.py') for p in files if p.startswith('lib/'))
