@@ -1,7 +1,9 @@
 """Fan-out figures: the unix-port device app's simulated camera (QVGA, 30 fps) to 1, 4 and 16
-WebSocket viewers, then the same with one stalled viewer added (connected, never reads).
+WebSocket viewers, then the same with one stalled viewer added (connected, never reads); then
+the same app on CPython, side by side.
 
     .venv/bin/python tools/bench_stream.py [--seconds 4] [--viewers 1,4,16] [--fps 30]
+                                           [--runtimes micropython,cpython]
 
 Per run: source fps (distinct frames captured per second), delivered fps per viewer (min and
 mean) and its ratio to the source, capture-to-receive latency p50/p95 over all frames (the
@@ -124,6 +126,8 @@ def main(argv=None):
     p.add_argument('--seconds', type=float, default=4.0)
     p.add_argument('--viewers', default='1,4,16')
     p.add_argument('--fps', type=int, default=30)
+    p.add_argument('--runtimes', default='micropython,cpython',
+                   help='the device app on the unix port and/or on CPython (side by side)')
     p.add_argument('--stall-seconds', type=float, default=15.0,
                    help='run length with a stalled viewer: loopback socket buffers take ~10 s '
                         'at 30 fps QVGA to fill before the device sees the stall')
@@ -137,13 +141,23 @@ def main(argv=None):
                    # camdot.limits: room for every viewer, and for them all connecting at once
                    'max_clients': max(counts) + 2, 'limits': {'max_requests': max(counts) + 4},
                    'settings_file': os.path.join(folder, 'settings.json')}, f)
+    for runtime in args.runtimes.split(','):
+        bench(runtime.strip(), counts, args, cfg)
+
+
+def bench(runtime, counts, args, cfg):
+    argv = [MPY, 'main.py'] if runtime == 'micropython' else [sys.executable, 'main.py']
+    env = {'CAMDOT_CONFIG': cfg, 'PYTHONPATH': 'lib:.deps'}
     port = free_port()
-    print('stream fan-out: unix port, simulated camera QVGA at %d fps, %.0f s per run'
-          % (args.fps, args.seconds))
+    env['HTTP_PORT'] = str(port)
+    print('\nstream fan-out: the device app on %s, simulated camera QVGA at %d fps, %.0f s per run '
+          '(%.0f s with a stalled viewer)' % (
+              'the unix port' if runtime == 'micropython' else 'CPython', args.fps, args.seconds,
+              args.stall_seconds))
     print('%-16s %7s %8s %8s %6s %7s %7s %8s  %s' % (
         'viewers', 'src fps', 'min fps', 'mean fps', 'min %', 'p50 ms', 'p95 ms', 'max gap',
         'stalled viewer'))
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': cfg}) as srv:
+    with Server(argv, port, env=env) as srv:
         for stalled in (False, True):
             for n in counts:
                 secs = args.stall_seconds if stalled else args.seconds
