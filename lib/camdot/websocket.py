@@ -79,8 +79,9 @@ class WebSocket:
     ping_timeout = 0
     #: Seconds to wait for the peer's close frame after sending ours.
     close_timeout = 2
-    #: Bytes read from the socket at a time.
-    read_size = 4096 if MICROPYTHON else 65536
+    #: Bytes read from the socket at a time (a buffer of this size per connection on
+    #: MicroPython; bigger frame parts are read straight into the message buffer).
+    read_size = 1024 if MICROPYTHON else 65536
 
     def __init__(self, request, reader=None, writer=None, client=False):
         self.request = request
@@ -156,7 +157,10 @@ class WebSocket:
 
     def _start(self):
         if self.ping_interval:
-            self._ktask = asyncio.create_task(self._keepalive())
+            try:
+                self._ktask = asyncio.create_task(self._keepalive())
+            except MemoryError:              # after the 101: go on without a keepalive
+                pass
 
     async def _raw(self, text):
         w = self._w
@@ -517,9 +521,12 @@ def with_websocket(f=None, protocols=None, origins=None):
         return lambda g: with_websocket(g, protocols, origins)
 
     async def wrapper(request, *args, **kwargs):
-        ws = WebSocket(request)
         try:
+            ws = WebSocket(request)
             await ws.handshake(protocols, origins)
+        except MemoryError:                  # no room for one more connection: try later
+            gc.collect()
+            return 'Out of memory, try again later', 503
         except HandshakeError as exc:
             # Written here: microdot's responses say HTTP/1.0, and some clients (websockets)
             # only read an HTTP/1.1 answer to an upgrade.
