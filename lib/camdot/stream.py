@@ -16,7 +16,10 @@ still sending after that is a straggler: a WebSocket viewer is cut off (its task
 the connection dropped: the page reconnects), an MJPEG or /capture viewer gets a copy of the bytes
 it has not sent yet (the only copy of a frame, a last resort) and carries on. Viewers whose last
 send took longer than a frame period ('slow', and every new viewer for its first frame) are sent
-a private copy instead, so they never hold the driver's buffer and never delay the others.
+a private copy instead, so they never hold the driver's buffer and never delay the others (no
+room for the copy: it is sent from the driver's buffer after all). copy_of() is the only copy.
+Capture failures (an exception, or NONE_LIMIT empty frames in a row) send viewers a status and
+re-initialise the camera with backoff (BACKOFF_MIN doubling to BACKOFF_MAX).
 
 /ws/stream: each binary message is one complete JPEG the browser decodes as is: the frame with a
 JPEG comment (COM) segment inserted after its SOI carrying "camdot seq=N t=EPOCH_MS v=VIEWERS".
