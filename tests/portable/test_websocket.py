@@ -137,10 +137,6 @@ async def test_client_and_server_echo():
             await ws.send(msg)
             echo = await ws.receive()
             assert echo == msg and isinstance(echo, str) == isinstance(msg, str), len(msg)
-        await ws.send(bytes(Request.max_body_length + 1))   # the default limit
-        await araises(WebSocketError, ws.receive())
-        assert ws.close_code == 1009
-        ws = await connect(url)
         await ws.send('!parts')
         assert bytes(await ws.receive()) == b'abcde'
         await ws.send('!ping')                      # our client answers the server's ping
@@ -181,3 +177,24 @@ async def test_refused_upgrade_is_a_client_error():
         exc = await araises(WebSocketError, connect(url.replace('/echo', '/nowhere')))
         assert '404' in str(exc)
     await serving(test)
+
+
+async def test_too_big_message_closes_1009():
+    async def test(url):
+        ws = await connect(url)
+        await ws.send(bytes(1000))
+        assert await ws.receive() == bytes(1000)
+        await ws.send(bytes(1001))
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 1009
+    WebSocket.max_message_length = 1000             # both ends here: only the server gets more
+    try:
+        await serving(test)
+    finally:
+        WebSocket.max_message_length = -1
+    assert WebSocket(request())._parser.max_message == Request.max_body_length   # -1's meaning
+    WebSocket.max_message_length = 0                # 0: no limit at all
+    try:
+        assert WebSocket(request())._parser.max_message == 0
+    finally:
+        WebSocket.max_message_length = -1
