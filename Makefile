@@ -124,7 +124,7 @@ firmware: setup
 	bash firmware/build.sh
 
 # microdot.websocket vs camdot.websocket on the same unix-port binary (alternating rounds, ratios).
-bench-ws: setup
+bench-ws: setup $(MPY_BUILD)/.stamp
 	$(PY) tools/bench_ws.py
 
 clean:

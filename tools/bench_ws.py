@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tests', 'host'))
 from servers import MICROPYPATH, MPY, Server, free_port  # noqa: E402
 
 IMPLS = ('microdot', 'camdot')
+MPY_BUILD = 'build/mpy-x64'   # `make` compiles lib/ and microdot to .mpy here (the board's form)
 HEAP = '8M'        # room for microdot's per-send copies while the GC is off (alloc figure)
 KB64 = 65536
 
@@ -78,8 +79,8 @@ async def push_rate(url, count, k):
     return count / elapsed, int(alloc.split()[1])
 
 
-def import_ram(impl):
-    env = dict(os.environ, MICROPYPATH=MICROPYPATH)
+def import_ram(impl, path=MICROPYPATH):
+    env = dict(os.environ, MICROPYPATH=path)
     # camdot: the codec (camdot.frames and what it imports) first, then the rest.
     modules = ('microdot.helpers', 'microdot.websocket') if impl == 'microdot' else \
         ('camdot.frames', 'camdot.websocket')
@@ -133,6 +134,9 @@ def main():
         figures[impl]['import_dep'] = dep
         figures[impl]['import_own'] = mod
         figures[impl]['import_total'] = base + dep + mod
+        if os.path.exists(os.path.join(ROOT, MPY_BUILD, '.stamp')):   # as the board loads them
+            base, dep, mod = import_ram(impl, MPY_BUILD + ':.frozen')
+            figures[impl]['import_mpy'] = dep + mod
     m, c = figures['microdot'], figures['camdot']
     rows = [
         ('16 B text echo, round trips/s', 'echo16', '%.0f', '>= 1.0x'),
@@ -144,6 +148,8 @@ def main():
         ('  of which the websocket module (B)', 'import_own', '%d', ''),
         ('import RAM, microdot + all that (B)', 'import_total', '%d', ''),
     ]
+    if 'import_mpy' in c:
+        rows.append(('import RAM after microdot, .mpy (B)', 'import_mpy', '%d', ''))
     print('unix port %s, heap %s, %d alternating rounds (median), %.1f s each' % (
         MPY, HEAP, args.rounds, args.seconds))
     print('%-36s %12s %12s %8s  %s' % ('figure', 'microdot', 'camdot', 'ratio', 'target'))
