@@ -389,13 +389,7 @@ class WebSocket:
         try:
             if not self._close_sent:
                 await self._send_close(code, reason)
-            if self._rtask is None:
-                await asyncio.wait_for(self._closing(), self.close_timeout)
-            else:                            # another task is receiving: it sees the answer
-                for _ in range(int(self.close_timeout * 50)):
-                    if self.closed:
-                        break
-                    await asyncio.sleep(0.02)
+            await asyncio.wait_for(self._closing(), self.close_timeout)
         except (asyncio.TimeoutError, WebSocketError, OSError):
             pass
         if self.close_code is None:
@@ -403,7 +397,11 @@ class WebSocket:
         await self._end()
 
     async def _closing(self):
-        while True:                          # data still in flight is dropped
+        # Wait for the peer's close frame; data still in flight is dropped.
+        while not self.closed:
+            if self._rtask is not None or self._kread:
+                await asyncio.sleep(0.02)    # another task is reading: it will see the reply
+                continue
             op, data = await self._event()
             if op == 8:
                 await self._control(op, data)

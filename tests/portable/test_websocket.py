@@ -7,6 +7,7 @@ import socket
 from microdot import Microdot, Request
 from microdot.microdot import AsyncBytesIO, NoCaseDict
 
+from camdot.compat import ticks_diff, ticks_ms
 from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
                               with_websocket)
 from harness import araises
@@ -113,6 +114,16 @@ def make_app():
                 await ws.send('pinged')
             else:
                 await ws.send(msg)
+    @app.route('/bg')
+    @with_websocket
+    async def background_reader(request, ws):
+        async def reader():
+            async for _ in ws:
+                pass
+        task = asyncio.create_task(reader())
+        await asyncio.sleep(0.05)
+        await ws.send('bye')
+        task.cancel()      # the reader is still waiting when the wrapper closes the connection
     return app
 
 
@@ -198,3 +209,14 @@ async def test_too_big_message_closes_1009():
         assert WebSocket(request())._parser.max_message == 0
     finally:
         WebSocket.max_message_length = -1
+
+
+async def test_close_right_after_cancelling_a_reader_task_is_prompt():
+    async def test(url):
+        ws = await connect(url.replace('/echo', '/bg'))
+        assert await ws.receive() == 'bye'
+        start = ticks_ms()
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 1000
+        assert ticks_diff(ticks_ms(), start) < 1000     # not the 2 s close_timeout
+    await serving(test)
