@@ -324,6 +324,8 @@ class WebSocket:
                 parts = ()
         while self._busy:                    # one frame at a time on the wire
             await asyncio.sleep(0.002)
+            if self.closed:
+                raise WebSocketError('connection closed')
         self._busy = True
         w = self._w
         s = self._sock
@@ -386,18 +388,20 @@ class WebSocket:
         """Send a close frame (code, reason), wait up to close_timeout for the peer's, end."""
         if self.closed:
             return
+        close_payload(code, reason)          # ValueError for a code or reason we can't send
         try:
-            if not self._close_sent:
-                await self._send_close(code, reason)
-            await asyncio.wait_for(self._closing(), self.close_timeout)
+            await asyncio.wait_for(self._closing(code, reason), self.close_timeout)
         except (asyncio.TimeoutError, WebSocketError, OSError):
             pass
         if self.close_code is None:
             self.close_code = code
         await self._end()
 
-    async def _closing(self):
-        # Wait for the peer's close frame; data still in flight is dropped.
+    async def _closing(self, code, reason):
+        # Send our close frame (a stalled send would delay it), then wait for the peer's;
+        # data still in flight is dropped.
+        if not self._close_sent:
+            await self._send_close(code, reason)
         while not self.closed:
             if self._rtask is not None or self._kread:
                 await asyncio.sleep(0.02)    # another task is reading: it will see the reply

@@ -152,6 +152,10 @@ async def test_client_and_server_echo():
         assert bytes(await ws.receive()) == b'abcde'
         await ws.send('!ping')                      # our client answers the server's ping
         assert await ws.receive() == 'pinged'
+        for code in (999, 1005, 1006, 5000):        # codes that can't be sent: a clear error
+            await araises(ValueError, ws.close(code))
+        await araises(ValueError, ws.close(1000, 'x' * 124))
+        assert not ws.closed
         await ws.close(4001)
         assert ws.closed and ws.close_code == 4001  # echoed by the server
         await araises(WebSocketError, ws.send('late'))
