@@ -409,13 +409,13 @@ def test_keepalive_closes_a_dead_peer_and_keeps_a_live_one(runtime):
             assert await ws.recv() == 'alive'
             # A handler that is not receiving: the keepalive reads the pongs itself and keeps
             # the messages that arrive meanwhile for the next receive().
-            await ws.send('!idle 1.2')
+            await ws.send('!idle 2.0')                # longer than ping_interval + ping_timeout
             await asyncio.sleep(0.5)
             await ws.send('kept')
             assert await ws.recv() == 'idle done'
             assert await ws.recv() == 'kept'
 
-    with serve(runtime, ping_interval=0.3, ping_timeout=0.4) as srv:
+    with serve(runtime, ping_interval=0.3, ping_timeout=0.8) as srv:
         status, _, dead = http(srv.port, UPGRADE)               # handshakes, then never answers
         assert status == 101
         started = time.monotonic()
