@@ -87,7 +87,7 @@ class Frame:
         if self._part_seq != self.seq:
             self._part = ('--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n'
                           'X-Timestamp: %d.%06d\r\nX-Frame: %d\r\n\r\n' % (
-                              BOUNDARY, len(self.buf), self.t // 1000, self.t % 1000 * 1000,
+                              BOUNDARY, len(self.buf or b''), self.t // 1000, self.t % 1000 * 1000,
                               self.seq)).encode()
             self._part_seq = self.seq
         return self._part
@@ -143,7 +143,7 @@ class Stream:
                       'backend': cam.name, 'framesize': cam.framesize}
         self.set_fps(cfg.get('fps', 20) or 20)
         self._task = None
-        self._wake = None
+        self._wake = asyncio.Event()  # set when a viewer joins the idle loop
         self._backoff = BACKOFF_MIN
         self._nones = 0
         self._started = cam.ready
@@ -154,8 +154,8 @@ class Stream:
         v = Viewer(self, kind)
         self.viewers.append(v)
         self._count()
-        if self._task is None:
-            self._wake = asyncio.Event()
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()  # a fresh one: this may be a new event loop (tests)
             self._task = asyncio.create_task(self.run())
         self._wake.set()
         return v
@@ -182,9 +182,9 @@ class Stream:
 
     def _evict(self):
         # Stragglers past the grace period: let go of the driver's buffer on their behalf.
-        frame = self.frame
+        buf = self.frame.buf
         for v in self.viewers:
-            if not v.holding:
+            if not v.holding or buf is None:
                 continue
             self._release(v)
             v.slow = True
@@ -195,7 +195,7 @@ class Stream:
                     v.task.cancel()
             else:
                 try:
-                    v.rest = copy_of(frame.buf[v.off:])
+                    v.rest = copy_of(buf[v.off:])
                     self.stats['copies'] += 1
                 except MemoryError:
                     v.evicted = True
@@ -396,14 +396,13 @@ class Stream:
         """
         v = self.join('capture')
         try:
-            frame = await asyncio.wait_for(self._grab(v), timeout)
+            return CaptureBody(self, v, await asyncio.wait_for(self._grab(v), timeout))
         except asyncio.TimeoutError:
             self.leave(v)
             raise OSError('no frame from the camera in %d s (%s)' % (timeout, self.stats['state']))
         except BaseException:
             self.leave(v)
             raise
-        return CaptureBody(self, v, frame)
 
     async def _grab(self, v):
         while True:
@@ -450,7 +449,6 @@ class CaptureBody:
 
     async def aclose(self):
         self.done = True
-        self.mv = None
         self.s.leave(self.v)
 
 
@@ -466,7 +464,7 @@ class MjpegBody:
         self.mv = None      # the held frame (zero-copy) being sent
         self.n = 0
         self.todo = None    # pieces still to send for a copied frame
-        self.t0 = 0
+        self.t0 = ticks_ms()
 
     def __aiter__(self):
         return self
@@ -493,12 +491,12 @@ class MjpegBody:
                 return piece
             self.mv = None
             s._release(v)
-            self._sent()
+            self._sent(v)
             return b'\r\n'
         if self.todo:
             piece = self.todo.pop(0)
             if not self.todo:
-                self._sent()
+                self._sent(v)
             return piece
         while True:
             item = await v.next()
@@ -525,9 +523,9 @@ class MjpegBody:
         self.n = len(frame.buf)
         return frame.part()
 
-    def _sent(self):
+    def _sent(self, v):
         self.s.stats['sent'] += 1
-        self.v.slow = ticks_diff(ticks_ms(), self.t0) > self.s.period
+        v.slow = ticks_diff(ticks_ms(), self.t0) > self.s.period
 
     async def aclose(self):
         if self.v is not None:

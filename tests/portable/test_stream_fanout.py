@@ -197,3 +197,25 @@ async def test_no_room_for_a_copy_means_zero_copy_not_starvation():
         await finish(s, [slow], tasks)
     finally:
         stream_mod.copy_of = saved
+
+
+def test_one_stream_serves_in_successive_event_loops():
+    # An app made once and served by two asyncio.run() calls (tests do this; so could a restart).
+    hub, cam, s = make()
+
+    async def session():
+        ws = FakeWS()
+        tasks = await watch(s, [ws], 0.15)
+        n = len(ws.frames)
+        ws.hang_up()
+        await asyncio.sleep(0.05)
+        for t in tasks:
+            t.cancel()
+        await asyncio.sleep(0.01)
+        return n
+    async def stop():
+        s.stop()
+        await asyncio.sleep(0.01)
+    assert asyncio.run(session()) >= 2
+    assert asyncio.run(session()) >= 2
+    asyncio.run(stop())
