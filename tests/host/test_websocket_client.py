@@ -1,8 +1,10 @@
-"""camdot.websocket.connect() (CPython) against the `websockets` server library: an independent
-server checks our masking, framing and closing. (Our client against our server on the unix port:
+"""camdot.websocket.connect() against the `websockets` server library (an independent server checks
+our masking, framing and closing), on CPython and on the unix port. (Our client against our server:
 tests/portable/test_websocket.py.)"""
 import asyncio
 import os
+import subprocess
+import threading
 
 import pytest
 from websockets.asyncio.server import serve
@@ -10,7 +12,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from camdot.websocket import WebSocket, WebSocketError, connect
-from servers import free_port
+from servers import MICROPYPATH, MPY, ROOT, free_port
 
 
 async def handler(conn):
@@ -104,3 +106,56 @@ async def test_wrong_accept_key_is_refused():
     async with server:
         with pytest.raises(WebSocketError, match='not a valid upgrade'):
             await asyncio.wait_for(connect('ws://127.0.0.1:%d/' % port), 10)
+
+
+MPY_CLIENT = """
+import asyncio
+from camdot.websocket import connect
+
+async def main(url):
+    ws = await connect(url, protocols=['chat'])
+    print('subprotocol', ws.subprotocol)
+    for msg in ('hello', '', b'', 'h\\u00e9\\u20ac' * 100, bytes(range(256)) * 20):
+        await ws.send(msg)
+        echo = await ws.receive()
+        print('echo', type(msg).__name__, len(msg), echo == msg)
+    await ws.send('!ping')
+    print(await ws.receive())
+    await ws.send('!close')
+    try:
+        await ws.receive()
+    except Exception as exc:
+        print('closed', type(exc).__name__, ws.close_code, ws.close_reason)
+
+asyncio.run(main('ws://127.0.0.1:%d/echo'))
+"""
+
+
+def test_unix_port_client_against_a_websockets_server():
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = loop.create_future()
+
+    async def run_server():
+        async with serve(handler, '127.0.0.1', port, subprotocols=['chat'], max_size=None,
+                         compression=None):
+            ready.set()
+            await stop
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(run_server(),), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        res = subprocess.run([MPY, '-c', MPY_CLIENT % port], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60, env=dict(os.environ, MICROPYPATH=MICROPYPATH))
+    finally:
+        loop.call_soon_threadsafe(stop.set_result, None)
+        thread.join(10)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.split('\n') == [
+        'subprotocol chat',
+        'echo str 5 True', 'echo str 0 True', 'echo bytes 0 True', 'echo str 300 True',
+        'echo bytes 5120 True',
+        'pong seen',
+        'closed WebSocketError 4005 server says bye', ''], res.stdout + res.stderr
