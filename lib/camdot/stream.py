@@ -32,12 +32,8 @@ import json
 import os
 import time
 
-from microdot import Response
-
 from camdot.compat import ticks_ms, ticks_diff, ticks_add
 from camdot.hub import SubscriptionClosed
-
-from camdot.websocket import with_websocket
 
 TOPIC_FRAME = 'camera/frame'
 TOPIC_VIEWERS = 'camera/viewers'
@@ -568,6 +564,10 @@ class _Titled:
 
 def install(app, hub, cam, config=None):
     """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`)."""
+    # Imported here: the capture loop and the viewers (and their tests) need no HTTP server.
+    from microdot import Response
+    from camdot.websocket import with_websocket
+
     config = config or {}
     if not cam.ready:
         # Start the camera now: its buffers are allocated before the heap fragments, and a
