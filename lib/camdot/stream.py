@@ -578,7 +578,9 @@ def install(app, hub, cam, config=None):
             print('camdot stream: camera init failed:', exc)
     stream = Stream(hub, cam, config)
     app.stream = stream
-    www = config.get('www_dir') or (__file__.rsplit('/', 1)[0] + '/www')
+    # The page beside this module (/lib/camdot/www on the board); 'www_dir' for frozen firmware.
+    www = config.get('www_dir') or (globals().get('__file__', '/lib/camdot/x').rsplit('/', 1)[0]
+                                    + '/www')
     name = config.get('hostname', 'camdot')
 
     @app.get('/')
