@@ -13,8 +13,8 @@ gets 503. A request must arrive within limits.header_timeout seconds (408) and b
 limits.request_timeout. While a request is read, lines are bounded by limits.max_line (414/431), the
 headers in count and total size (431), and Content-Length by limits.max_body (413, before microdot
 reads the body); microdot's own Request.max_readline and max_content_length still apply as well.
-With "debug": true in the config, GET /debug/heap answers the free heap (after a collection) and
-the budget counters.
+A MemoryError in a route is answered 503 (an overload, not a bug). With "debug": true in the config,
+GET /debug/heap answers the free heap (after a collection) and the budget counters.
 """
 import asyncio
 import gc
@@ -366,6 +366,12 @@ def install(app, config):
         return None
 
     app.before_request(viewers_and_requests)
+
+    @app.errorhandler(MemoryError)
+    async def out_of_memory(request, exc):
+        # Running out of heap is an overload like any other: this client may retry shortly.
+        gc.collect()
+        return 'Out of memory, try again later.', 503, {'Retry-After': '2'}
 
     if config.get('debug'):
         # Off by default ("debug": true in the config): the soak test reads the heap here.

@@ -213,6 +213,10 @@ def make_app(**lims):
     async def stream(request):
         return Slow()
 
+    @app.route('/oom')
+    async def oom(request):
+        raise MemoryError('test')
+
     @app.route('/slow')
     async def slow(request):
         await asyncio.sleep(10)
@@ -303,6 +307,8 @@ async def test_request_limits_give_clean_errors():
         assert status(await read_all(r)) == 400
         await close(w)
         assert status(await get(srv)) == 200
+        resp = await get(srv, '/oom')
+        assert status(resp) == 503 and b'Retry-After: 2' in resp
         await asyncio.sleep(0.05)
         assert lim.conns == []
     assert Request.max_readline == 2048  # microdot's own settings are left alone
