@@ -83,6 +83,15 @@ class WebSocket:
     #: MicroPython; bigger frame parts are read straight into the message buffer).
     read_size = 1024 if MICROPYTHON else 65536
 
+    # Per-connection state that starts at these values lives in the class until it changes
+    # (a smaller instance dict on MicroPython).
+    subprotocol = None
+    closed = False
+    close_code = None    # the peer's close code; ours if it never answered; 1006: lost
+    close_reason = ''
+    _error = _rtask = _wtask = _ktask = None
+    _busy = _kread = _pong = _aborted = _close_sent = False
+
     def __init__(self, request, reader=None, writer=None, client=False):
         self.request = request
         if reader is None:
@@ -100,12 +109,6 @@ class WebSocket:
         limit = self.max_message_length
         self._parser = Parser(client, Request.max_body_length if limit == -1 else limit)
         self._pending = []        # messages the keepalive read while nobody was receiving
-        self._error = self._rtask = self._wtask = self._ktask = None
-        self._busy = self._kread = self._pong = self._aborted = self._close_sent = False
-        self.subprotocol = None
-        self.closed = False
-        self.close_code = None    # the peer's close code; ours if it never answered; 1006: lost
-        self.close_reason = ''
 
     # ---- the opening handshake (server) ----
 
