@@ -17,7 +17,10 @@ DEFAULTS = {
     'wifi': {'ssid': '', 'password': ''},
     'http_port': 80,
     'token': '',
-    'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12},
+    # max_fps caps fps (also when changed live); stall_ms 0: two frame periods, >= 100 ms (see
+    # camdot.stream); frames_dir '': the simulated camera's default (.deps/simcam).
+    'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12, 'max_fps': 30,
+               'stall_ms': 0, 'frames_dir': ''},
     'max_clients': 4,
     'allowed_origins': [],
     'allowed_hosts': [],
