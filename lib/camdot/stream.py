@@ -532,16 +532,15 @@ class MjpegBody:
 # ---- routes ----
 
 def _asset(www, name, gzip_ok):
-    # (path, gzipped, stat) for NAME.gz if it exists and the client takes gzip, else NAME.
-    if gzip_ok:
+    # (path, gzipped, stat): NAME.gz when the client takes gzip, else NAME; the board has only the
+    # .gz (deploy ships no raw copy), so that is served even then rather than nothing.
+    tries = ((name + '.gz', True), (name, False)) if gzip_ok else ((name, False), (name + '.gz', True))
+    for file, gz in tries:
         try:
-            return www + '/' + name + '.gz', True, os.stat(www + '/' + name + '.gz')
+            return www + '/' + file, gz, os.stat(www + '/' + file)
         except OSError:
             pass
-    try:
-        return www + '/' + name, False, os.stat(www + '/' + name)
-    except OSError:
-        return None, False, None
+    return None, False, None
 
 
 class _Titled:
