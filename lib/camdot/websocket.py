@@ -90,7 +90,7 @@ class WebSocket:
     close_code = None    # the peer's close code; ours if it never answered; 1006: lost
     close_reason = ''
     _error = _rtask = _wtask = _ktask = None
-    _busy = _kread = _pong = _aborted = _close_sent = False
+    _busy = _kread = _pong = _aborted = _close_sent = _ended = False
 
     def __init__(self, request, reader=None, writer=None, client=False):
         self.request = request
@@ -390,6 +390,7 @@ class WebSocket:
     async def close(self, code=1000, reason=''):
         """Send a close frame (code, reason), wait up to close_timeout for the peer's, end."""
         if self.closed:
+            await self._end()
             return
         close_payload(code, reason)          # ValueError for a code or reason we can't send
         try:
@@ -419,13 +420,16 @@ class WebSocket:
         self._close_sent = True
 
     async def _end(self):
+        # The connection is over (may run more than once): stop the keepalive now, so a dead
+        # connection's memory is not held until its next ping; a client closes its socket.
         self.closed = True
+        t = self._ktask
         # (When the keepalive itself is reading, it sees `closed` and ends on its own.)
-        if self._ktask is not None and not self._kread and \
-                self._ktask is not asyncio.current_task():
-            self._ktask.cancel()
+        if t is not None and not self._kread and t is not asyncio.current_task():
+            t.cancel()
         self._ktask = None
-        if self._client:
+        if self._client and not self._ended:
+            self._ended = True
             from camdot.wsclient import finish
             await finish(self)
 
