@@ -114,6 +114,15 @@ def make_app():
                 await ws.send('pinged')
             else:
                 await ws.send(msg)
+    @app.route('/keep')
+    @with_websocket
+    async def keep(request, ws):
+        app.sockets.append(ws)
+        async for msg in ws:
+            await ws.send(msg)
+
+    app.sockets = []
+
     @app.route('/bg')
     @with_websocket
     async def background_reader(request, ws):
@@ -127,8 +136,8 @@ def make_app():
     return app
 
 
-async def serving(test):
-    app = make_app()
+async def serving(test, app=None):
+    app = app or make_app()
     port = free_port()
     task = asyncio.create_task(app.start_server('127.0.0.1', port))
     await asyncio.sleep(0.05)
@@ -224,3 +233,26 @@ async def test_close_right_after_cancelling_a_reader_task_is_prompt():
         assert ws.close_code == 1000
         assert ticks_diff(ticks_ms(), start) < 1000     # not the 2 s close_timeout
     await serving(test)
+
+
+async def test_keepalive_stops_when_the_peer_vanishes():
+    app = make_app()
+
+    async def test(url):
+        ws = await connect(url.replace('/echo', '/keep'))
+        await ws.send('x')
+        assert await ws.receive() == 'x'
+        (server,) = app.sockets
+        assert server._ktask is not None                # pinging every 30 s
+        ws.abort()                                      # gone without a close frame
+        for _ in range(50):
+            if server.closed and server._ktask is None:
+                break
+            await asyncio.sleep(0.02)
+        assert server.closed and server.close_code == 1006
+        assert server._ktask is None                    # stopped now, not at the next ping
+    WebSocket.ping_interval = 30
+    try:
+        await serving(test, app)
+    finally:
+        WebSocket.ping_interval = 0
