@@ -81,7 +81,7 @@ $(MPY_BUILD)/.stamp: $(shell find lib -name "*.py" -o -name "*.gz") $(DEPS)/.sta
 	touch $@
 
 test-mpy-small: setup $(MPY_BUILD)/.stamp
-	MICROPYPATH=$(MPY_BUILD):.frozen $(MPY) -X heapsize=$(SMALL_HEAP) tools/mprun.py tests/portable
+	MICROPYPATH=$(MPY_BUILD):.frozen $(MPY) tools/mprun.py --heap $(SMALL_HEAP) tests/portable
 
 # Autobahn|Testsuite (kosoku) against tools/ws_echo.py on both runtimes; reports in reports/autobahn/.
 test-autobahn: setup

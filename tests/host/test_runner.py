@@ -59,3 +59,31 @@ def test_import_error_counts_as_failure(tmp_path):
     code, out = run(tmp_path)
     assert code == 1
     assert 'no_such_module_here' in out
+
+
+def run_heap(folder, heap='256K'):
+    env = {'MICROPYPATH': MICROPYPATH, 'PATH': '/usr/bin:/bin'}
+    res = subprocess.run([MPY, 'tools/mprun.py', '--heap', heap, str(folder)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    return res.returncode, res.stdout + res.stderr
+
+
+def test_heap_mode_runs_each_module_in_its_own_small_heap(tmp_path):
+    (tmp_path / 'test_ok.py').write_text(PASSING)
+    (tmp_path / 'test_bad.py').write_text(FAILING)
+    # 160 KB fits a fresh 256K heap, but not a heap that already holds the previous module's 160 KB
+    keep = 'import gc\nBIG = bytearray(160 * 1024)\n\ndef test_big():\n    assert len(BIG) == 160 * 1024\n'
+    (tmp_path / 'test_big1.py').write_text(keep)
+    (tmp_path / 'test_big2.py').write_text(keep)
+    code, out = run_heap(tmp_path)
+    assert code == 1
+    assert 'async boom' in out
+    assert out.strip().splitlines()[-1] == 'micropython: 4 passed, 2 failed'
+
+
+def test_heap_mode_reports_a_module_too_big_for_the_heap(tmp_path):
+    (tmp_path / 'test_huge.py').write_text('def test_huge():\n    bytearray(512 * 1024)\n')
+    code, out = run_heap(tmp_path)
+    assert code == 1
+    assert 'MemoryError' in out
+    assert out.strip().splitlines()[-1] == 'micropython: 0 passed, 1 failed'
