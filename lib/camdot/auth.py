@@ -10,21 +10,14 @@
   an Origin header must come from the same origin (Origin host:port == Host) or one listed in config
   'allowed_origins' ('*' allows any). No Origin header (a program, not a browser) is allowed.
   A route's `Access-Control-Allow-Origin: *` is narrowed to the allowed origins.
-- Token (config 'token'): every route but /login and /logout needs `Authorization: Bearer <token>`
-  (or Basic with the token as password, for MJPEG players), or the session cookie the login page sets.
+- Token (config 'token'; camdot.login, imported only then): every route but /login and /logout
+  needs `Authorization: Bearer <token>` (or Basic with the token as password, for MJPEG players), or
+  the session cookie the login page sets.
   Failures get 401 + `WWW-Authenticate: Bearer`; a browser asking for HTML gets the login form as the
   401 body. After 5 wrong tokens from one address it gets 429 for 30 s. The token is never logged.
 """
-import binascii
 import hashlib
-import os
 
-from microdot import Response
-
-from camdot.compat import ticks_diff, ticks_ms
-
-COOKIE = 'camdot'
-OPEN_PATHS = ('/login', '/logout')
 UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
 
 
@@ -160,199 +153,6 @@ def _names(config):
     return names
 
 
-class Throttle:
-    """Failed attempts per client address, in a bounded table.
-
-        t = Throttle(); t.failed(ip); t.wait(ip) -> ms to wait (0: may try); t.succeeded(ip)
-
-    After `limit` failures in a row an address may try once per `lockout_ms`. The table keeps
-    `size` addresses; a new one pushes out the one that failed longest ago.
-    """
-
-    def __init__(self, limit=5, lockout_ms=30000, size=16, clock=ticks_ms):
-        self.limit = limit
-        self.lockout_ms = lockout_ms
-        self.size = size
-        self.clock = clock
-        self.table = {}  # ip -> [failures, ticks of the last failure]
-
-    def wait(self, ip):
-        e = self.table.get(ip)
-        if e is None or e[0] < self.limit:
-            return 0
-        left = self.lockout_ms - ticks_diff(self.clock(), e[1])
-        return left if left > 0 else 0
-
-    def failed(self, ip):
-        e = self.table.get(ip)
-        if e is None:
-            if len(self.table) >= self.size:
-                oldest = None
-                for k, v in self.table.items():
-                    if oldest is None or ticks_diff(v[1], self.table[oldest][1]) < 0:
-                        oldest = k
-                del self.table[oldest]
-            e = self.table[ip] = [0, 0]
-        e[0] += 1
-        e[1] = self.clock()
-
-    def succeeded(self, ip):
-        self.table.pop(ip, None)
-
-
-class Sessions:
-    """Browser sessions: random ids handed out as cookies; only their hashes are kept.
-
-        sid = sessions.new(); sessions.valid(sid) -> bool; sessions.drop(sid)
-
-    At most `size` live sessions: a new login pushes out the oldest. A reboot ends them all.
-    """
-
-    def __init__(self, size=8):
-        self.size = size
-        self.ids = []  # SHA-256 of each live id, oldest first
-
-    def new(self):
-        sid = binascii.hexlify(os.urandom(16)).decode()
-        self.ids.append(digest(sid))
-        if len(self.ids) > self.size:
-            self.ids.pop(0)
-        return sid
-
-    def valid(self, sid):
-        # comparing hashes: a timing difference says nothing about the id itself
-        return bool(sid) and digest(sid) in self.ids
-
-    def drop(self, sid):
-        d = digest(sid or '')
-        if d in self.ids:
-            self.ids.remove(d)
-
-
-LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>%s - log in</title></head>
-<body><h1>%s</h1><form method="post" action="/login"><p>%s</p>
-<input type="hidden" name="next" value="%s">
-<label>Token <input type="password" name="token" autofocus required></label>
-<button>Log in</button></form></body></html>
-"""
-HTML = {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store'}
-
-
-def safe_next(path):
-    """A local path to go back to after the login (never another site: no '//', no scheme)."""
-    if not path or path[0] != '/' or path[1:2] in ('/', '\\') or '\r' in path or '\n' in path:
-        return '/'
-    return path
-
-
-def _escape(text):
-    return text.replace('&', '&amp;').replace('"', '&quot;').replace('<', '&lt;').replace('>', '&gt;')
-
-
-class TokenAuth:
-    """The token check: a before_request hook plus the /login and /logout routes."""
-
-    realm = 'camdot'
-
-    def __init__(self, token, title='camdot', throttle=None, sessions=None):
-        self.key = digest(token)  # the token itself is not kept
-        self.title = _escape(title)
-        self.throttle = throttle or Throttle()
-        self.sessions = sessions or Sessions()
-
-    def credential(self, request):
-        """The token the request presents in Authorization (Bearer, or Basic password), or None."""
-        value = request.headers.get('Authorization')
-        if not value:
-            return None
-        scheme, _, value = value.strip().partition(' ')
-        scheme = scheme.lower()
-        if scheme == 'bearer':
-            return value.strip()
-        if scheme == 'basic':
-            try:
-                return binascii.a2b_base64(value.strip()).decode().partition(':')[2]
-            except Exception:  # malformed base64/UTF-8: treat as a wrong token
-                return ''
-        return None
-
-    def check_token(self, token):
-        return same_digest(digest(token), self.key)
-
-    def page(self, request, message, status=401, next_path=None):
-        body = LOGIN_PAGE % (self.title, self.title, message,
-                             _escape(safe_next(next_path or request.url)))
-        headers = dict(HTML)
-        if status == 401:
-            headers['WWW-Authenticate'] = 'Bearer realm="%s"' % self.realm
-        return body, status, headers
-
-    def refuse(self, request, status, message, wait_ms=0):
-        if status == 429:
-            headers = {'Retry-After': str(wait_ms // 1000 + 1)}
-        else:
-            headers = {'WWW-Authenticate': 'Bearer realm="%s"' % self.realm}
-        if (request.method == 'GET' and not is_upgrade(request)
-                and 'text/html' in request.headers.get('Accept', '')):
-            res = self.page(request, message, status)
-            res[2].update(headers)
-            return res
-        return message, status, headers
-
-    # The hooks are coroutines: microdot runs plain functions in a thread pool on CPython.
-    async def before_request(self, request):
-        if request.path in OPEN_PATHS:
-            return None
-        if self.sessions.valid(request.cookies.get(COOKIE)):
-            return None
-        token = self.credential(request)
-        if token is None:
-            return self.refuse(request, 401, 'Log in to use this device.')
-        ip = client_ip(request)
-        wait = self.throttle.wait(ip)
-        if wait:
-            return self.refuse(request, 429, 'Too many wrong tokens; try again later.', wait)
-        if self.check_token(token):
-            self.throttle.succeeded(ip)
-            return None
-        self.throttle.failed(ip)
-        return self.refuse(request, 401, 'Wrong token.')
-
-    async def login(self, request):
-        if request.method == 'GET':
-            return self.page(request, 'This device needs its token.', 200,
-                             request.args.get('next', '/'))
-        try:
-            form = request.form or {}
-            token = form.get('token', '')
-            next_path = form.get('next', '/')
-        except Exception:  # a malformed form body
-            return 'Bad form', 400
-        ip = client_ip(request)
-        wait = self.throttle.wait(ip)
-        if wait:
-            res = self.page(request, 'Too many wrong tokens; try again later.', 429, next_path)
-            res[2]['Retry-After'] = str(wait // 1000 + 1)
-            return res
-        if not token or not self.check_token(token):
-            if token:
-                self.throttle.failed(ip)
-            return self.page(request, 'Wrong token.', 401, next_path)
-        self.throttle.succeeded(ip)
-        sid = self.sessions.new()
-        return Response(status_code=303, headers={
-            'Location': safe_next(next_path), 'Cache-Control': 'no-store',
-            'Set-Cookie': [COOKIE + '=' + sid + '; Path=/; HttpOnly; SameSite=Strict']})
-
-    async def logout(self, request):
-        self.sessions.drop(request.cookies.get(COOKIE))
-        return Response(status_code=303, headers={
-            'Location': '/login', 'Cache-Control': 'no-store',
-            'Set-Cookie': [COOKIE + '=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0']})
-
-
 def install(app, config):
     """Add the Host/Origin checks and, when config['token'] is set, the token auth to `app`.
 
@@ -387,6 +187,7 @@ def install(app, config):
     token = config.get('token')
     if not token:
         return None
+    from camdot.login import TokenAuth  # ~9 KB of RAM that a device without a token doesn't need
     guard = TokenAuth(token, config.get('hostname', 'camdot'))
     app.before_request(guard.before_request)
     app.route('/login', methods=['GET', 'POST'])(guard.login)

@@ -1,10 +1,10 @@
-"""camdot.auth: Host/Origin checks, token auth, login page, sessions, throttling (portable)."""
+"""camdot.auth and camdot.login: Host/Origin checks, token auth, login page, sessions, throttling."""
 from microdot import Microdot, Request
 from microdot.microdot import AsyncBytesIO
 from microdot.test_client import TestClient
 from microdot.websocket import with_websocket
 
-from camdot import auth, config
+from camdot import auth, config, login
 
 TOKEN = 's3cret-Token'
 LAN = ('192.168.1.9', 40000)  # a client on the network (loopback clients skip the Host check)
@@ -266,7 +266,7 @@ async def test_lockout_after_repeated_failures():
 
 def test_throttle_locks_and_stays_bounded():
     now = [0]
-    t = auth.Throttle(limit=2, lockout_ms=100, size=3, clock=lambda: now[0])
+    t = login.Throttle(limit=2, lockout_ms=100, size=3, clock=lambda: now[0])
     t.failed('a')
     assert t.wait('a') == 0
     t.failed('a')
@@ -286,7 +286,7 @@ def test_throttle_locks_and_stays_bounded():
 
 
 def test_sessions_are_random_hashed_and_bounded():
-    s = auth.Sessions(size=2)
+    s = login.Sessions(size=2)
     a, b, c = s.new(), s.new(), s.new()
     assert len({a, b, c}) == 3
     assert not s.valid(a) and s.valid(b) and s.valid(c)
@@ -298,9 +298,9 @@ def test_sessions_are_random_hashed_and_bounded():
 
 
 def test_safe_next():
-    assert auth.safe_next('/a?b=1') == '/a?b=1'
+    assert login.safe_next('/a?b=1') == '/a?b=1'
     for bad in ('', 'a', '//x', '/\\x', 'http://x', '/a\r\nSet-Cookie: x'):
-        assert auth.safe_next(bad) == '/'
+        assert login.safe_next(bad) == '/'
 
 
 async def test_cors_star_is_narrowed_to_allowed_origins():
