@@ -40,12 +40,21 @@ class WebSocketError(Exception):
     """The connection is closed or failed; `ws.close_code` says how."""
 
 
-class HandshakeError(HTTPException):
-    """An upgrade request refused with `status_code` (400, 403, 426) and extra `headers`."""
+def __getattr__(name):
+    # Names a server connection does not need, loaded on first use: HandshakeError (the
+    # refused-upgrade path, camdot.wsrefuse) and connect (the client, camdot.wsclient).
+    if name == 'HandshakeError':
+        from camdot.wsrefuse import HandshakeError
+        return HandshakeError
+    if name == 'connect':
+        from camdot.wsclient import connect
+        return connect
+    raise AttributeError(name)
 
-    def __init__(self, status_code, reason, headers=None):
-        super().__init__(status_code, reason)
-        self.headers = headers or {}
+
+def _refuse(status, reason):
+    from camdot.wsrefuse import refuse
+    refuse(status, reason)
 
 
 def _tokens(value, lower=True):
@@ -130,22 +139,21 @@ class WebSocket:
         req = self.request
         h = req.headers
         if req.method != 'GET' or req.http_version == '1.0':
-            raise HandshakeError(400, 'WebSocket upgrade needs GET and HTTP/1.1')
+            _refuse(400, 'WebSocket upgrade needs GET and HTTP/1.1')
         if 'websocket' not in _tokens(h.get('Upgrade')) or \
                 'upgrade' not in _tokens(h.get('Connection')):
-            raise HandshakeError(400, 'Not a WebSocket upgrade request')
+            _refuse(400, 'Not a WebSocket upgrade request')
         if h.get('Sec-WebSocket-Version', '').strip() != '13':
-            raise HandshakeError(426, 'Unsupported WebSocket version',
-                                 {'Sec-WebSocket-Version': '13'})
+            _refuse(426, 'Unsupported WebSocket version')
         key = h.get('Sec-WebSocket-Key', '').strip()
         try:   # base64 of exactly 16 bytes, in its one canonical 24-character form
             raw = binascii.a2b_base64(key)
         except ValueError:
             raw = b''
         if len(raw) != 16 or binascii.b2a_base64(raw)[:-1] != key.encode():
-            raise HandshakeError(400, 'Bad Sec-WebSocket-Key')
+            _refuse(400, 'Bad Sec-WebSocket-Key')
         if not type(self).origin_allowed(req, self.origins if origins is None else origins):
-            raise HandshakeError(403, 'Origin not allowed')
+            _refuse(403, 'Origin not allowed')
         offered = _tokens(h.get('Sec-WebSocket-Protocol'), False)
         for p in protocols or ():            # the server's order is its preference
             if p in offered:
@@ -499,10 +507,9 @@ async def websocket_upgrade(request, protocols=None, origins=None):
     ws = WebSocket(request)
     try:
         await ws.handshake(protocols, origins)
-    except HandshakeError as exc:
-        if exc.status_code == 426 and 426 not in request.app.error_handlers:
-            # An HTTPException carries no headers: let the app answer 426 with the version.
-            request.app.errorhandler(426)(_version_required)
+    except HTTPException as exc:         # HandshakeError (camdot.wsrefuse)
+        from camdot.wsrefuse import version_handler
+        version_handler(request, exc)
         raise
 
     @request.after_request
@@ -510,10 +517,6 @@ async def websocket_upgrade(request, protocols=None, origins=None):
         return Response.already_handled
 
     return ws
-
-
-def _version_required(request):
-    return 'Unsupported WebSocket version', 426, {'Sec-WebSocket-Version': '13'}
 
 
 def with_websocket(f=None, protocols=None, origins=None):
@@ -536,16 +539,9 @@ def with_websocket(f=None, protocols=None, origins=None):
         except MemoryError:                  # no room for one more connection: try later
             gc.collect()
             return 'Out of memory, try again later', 503
-        except HandshakeError as exc:
-            # Written here: microdot's responses say HTTP/1.0, and some clients (websockets)
-            # only read an HTTP/1.1 answer to an upgrade.
-            phrase = {400: 'Bad Request', 403: 'Forbidden'}.get(exc.status_code,
-                                                                'Upgrade Required')
-            res = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n' \
-                  'Connection: close\r\n' % (exc.status_code, phrase, len(exc.reason))
-            for name in exc.headers:
-                res += '%s: %s\r\n' % (name, exc.headers[name])
-            await ws._raw(res + '\r\n' + exc.reason)
+        except HTTPException as exc:         # HandshakeError: the upgrade is refused
+            from camdot.wsrefuse import answer
+            await answer(ws, exc)
             return Response.already_handled
         code = 1000
         try:
@@ -566,14 +562,3 @@ def with_websocket(f=None, protocols=None, origins=None):
             ws.closed = True
         return Response.already_handled
     return wraps(f)(wrapper) if wraps else wrapper
-
-
-async def connect(url, protocols=None, headers=None):
-    """Open a client connection (ws:// or wss://) and return its WebSocket.
-
-        ws = await connect('ws://127.0.0.1:5000/echo', protocols=['chat'])
-
-    Raises WebSocketError when the server refuses the upgrade.
-    """
-    from camdot.wsclient import connect as client
-    return await client(url, protocols, headers)

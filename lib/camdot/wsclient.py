@@ -12,6 +12,12 @@ from camdot.websocket import WebSocket, WebSocketError, _tokens, accept_key
 
 
 async def connect(url, protocols=None, headers=None):
+    """Open a client connection (ws:// or wss://) and return its WebSocket.
+
+        ws = await connect('ws://127.0.0.1:5000/echo', protocols=['chat'])
+
+    Raises WebSocketError when the server refuses the upgrade.
+    """
     scheme, _, rest = url.partition('://')
     if scheme not in ('ws', 'wss'):
         raise ValueError('not a ws:// or wss:// URL: ' + url)
