@@ -10,7 +10,8 @@ and MJPEG streams (config max_clients). A connection counts as a request from ac
 makes it a viewer or it closes; a viewer frees its slot when its connection closes. When the request
 budget is full, a new connection evicts the oldest one still sending its request (slowloris), else it
 gets 503. A request must arrive within limits.header_timeout seconds (408) and be answered within
-limits.request_timeout. While a request is read, lines are bounded by limits.max_line (414/431), the
+limits.request_timeout; a viewer whose write has not gone through for limits.write_timeout seconds
+(a client that stopped reading) is dropped. While a request is read, lines are bounded by limits.max_line (414/431), the
 headers in count and total size (431), and Content-Length by limits.max_body (413, before microdot
 reads the body); microdot's own Request.max_readline and max_content_length still apply as well.
 A MemoryError in a route is answered 503 (an overload, not a bug). With "debug": true in the config,
@@ -78,11 +79,12 @@ class Conn:
         self.task = task
         self.start = limits.clock()
         self.state = READING
-        self.why = None         # 'timeout' or 'evicted' once we cancelled it
+        self.why = None         # 'timeout', 'evicted' or 'stalled' once we cancelled it
         self.buf = b''
         self.lines = 0
         self.size = 0
         self.done = False       # the empty line after the headers was seen
+        self.since = None       # when the awrite() in progress started
 
     def __getattr__(self, name):  # anything else the stream offers (e.g. the raw socket .s)
         return getattr(self.reader, name)
@@ -166,16 +168,37 @@ class Conn:
                 self.readinto = r.readinto
 
 
+class Writer:
+    """The stream microdot writes to: it notes when each awrite() starts, so that the sweeper can
+    find a write stuck on a client that stopped reading. Anything else goes to the stream."""
+
+    def __init__(self, conn, writer):
+        self.conn = conn
+        self.writer = writer
+
+    def __getattr__(self, name):
+        return getattr(self.writer, name)
+
+    async def awrite(self, data):
+        conn = self.conn
+        conn.since = conn.limits.clock()
+        try:
+            await self.writer.awrite(data)
+        finally:
+            conn.since = None
+
+
 class Limits:
     """The budgets and deadlines of one server (see the module docstring)."""
 
     def __init__(self, max_requests=4, max_viewers=4, header_timeout=10, request_timeout=30,
                  max_headers=32, max_header_bytes=4096, max_line=1024, max_body=8192,
-                 clock=ticks_ms):
+                 write_timeout=20, clock=ticks_ms):
         self.max_requests = max_requests
         self.max_viewers = max_viewers
         self.header_ms = int(header_timeout * 1000)
         self.request_ms = int(request_timeout * 1000)
+        self.write_ms = int(write_timeout * 1000)
         self.max_headers = max_headers
         self.max_header_bytes = max_header_bytes
         # microdot's own limits still apply; ours can only be tighter
@@ -239,23 +262,21 @@ class Limits:
         return True
 
     async def _sweep(self):
-        # One task for all deadlines; it ends when no connection has one.
+        # One task for all deadlines; it ends when no connection is left.
         period = max(50, min(1000, self.header_ms // 4))
         try:
-            while True:
+            while self.conns:
                 await asyncio.sleep(period / 1000)
                 now = self.clock()
-                waiting = False
                 for c in self.conns[:]:
                     if c.state == VIEWER:
-                        continue
-                    age = ticks_diff(now, c.start)
-                    if age > (self.header_ms if c.state == READING else self.request_ms):
+                        # a viewer may stay for ever, but not stuck in one write (a client that
+                        # stopped reading an MJPEG stream)
+                        if c.since is not None and ticks_diff(now, c.since) > self.write_ms:
+                            self.drop(c, 'stalled')
+                    elif ticks_diff(now, c.start) > (
+                            self.header_ms if c.state == READING else self.request_ms):
                         self.drop(c, 'timeout')
-                    else:
-                        waiting = True
-                if not waiting:
-                    break
         finally:
             self._sweeper = None
 
@@ -269,7 +290,7 @@ class Limits:
             await _abort(writer)
             return
         try:
-            await handle(conn, writer)
+            await handle(conn, Writer(conn, writer))
         except Refuse as exc:
             await _reply(writer, exc.status)
             await _abort(writer)
@@ -344,7 +365,8 @@ def install(app, config):
                  request_timeout=cfg.get('request_timeout', 30),
                  max_headers=cfg.get('max_headers', 32),
                  max_header_bytes=cfg.get('max_header_bytes', 4096),
-                 max_line=cfg.get('max_line', 1024), max_body=cfg.get('max_body', 8192))
+                 max_line=cfg.get('max_line', 1024), max_body=cfg.get('max_body', 8192),
+                 write_timeout=cfg.get('write_timeout', 20))
     app.limits = lim
     handle = app.handle_request
 

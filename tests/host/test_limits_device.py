@@ -14,14 +14,28 @@ from websockets.sync.client import connect
 from servers import MPY, Server, free_port
 
 
-@pytest.fixture
-def device(tmp_path, request):
-    cfg = {'camera': {'backend': 'sim', 'fps': 20}, 'max_clients': 2, 'debug': True,
-           'limits': {'max_requests': 2, 'header_timeout': 1.5, 'ping_interval': 1}}
+def start(tmp_path, framesize='QVGA', fps=20):
+    cfg = {'camera': {'backend': 'sim', 'fps': fps, 'framesize': framesize}, 'max_clients': 2,
+           'debug': True, 'settings_file': str(tmp_path / 'settings.json'),
+           'limits': {'max_requests': 2, 'header_timeout': 1.5, 'ping_interval': 1,
+                      'write_timeout': 2}}
     path = tmp_path / 'config.json'
     path.write_text(json.dumps(cfg))
     port = free_port()
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)}) as srv:
+    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)})
+
+
+@pytest.fixture
+def device(tmp_path):
+    with start(tmp_path) as srv:
+        yield srv
+        srv.stop()
+
+
+@pytest.fixture
+def big_frames(tmp_path):
+    # big frames at 30 fps: the kernel's send buffer (up to 4 MB on loopback) fills in seconds
+    with start(tmp_path, 'SVGA', 30) as srv:
         yield srv
         srv.stop()
 
@@ -126,3 +140,25 @@ def test_keepalive_closes_a_dead_websocket(device):
     else:
         raise AssertionError('the dead WebSocket was never closed')
     s.close()
+
+
+def test_mjpeg_clients_that_stop_reading_lose_their_slots(big_frames):
+    device = big_frames
+    stuck = []
+    for _ in range(2):  # both viewer slots
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        s.connect(('127.0.0.1', device.port))
+        s.sendall(b'GET /stream HTTP/1.1\r\n\r\n')
+        stuck.append(s)  # ...and never read
+    time.sleep(0.5)
+    assert stats(device)['viewers'] == 2
+    t0 = time.monotonic()
+    while stats(device)['viewers'] and time.monotonic() - t0 < 30:
+        time.sleep(0.25)
+    assert stats(device)['viewers'] == 0, 'stalled MJPEG viewers kept their slots'
+    url = device.url.replace('http', 'ws') + '/ws/stream'
+    with connect(url, open_timeout=5) as ws:
+        assert binary_frame(ws)[:2] == b'\xff\xd8'
+    for s in stuck:
+        s.close()

@@ -174,6 +174,53 @@ async def test_budget_evicts_the_oldest_reader():
     await asyncio.sleep(0)
 
 
+async def test_a_viewer_stuck_in_a_write_is_dropped():
+    lim = limits.Limits(header_timeout=0.2, write_timeout=0.3)
+    seen = []
+
+    class Stuck:
+        async def awrite(self, data):
+            await asyncio.sleep(10)  # a client that stopped reading
+
+    async def viewer():
+        conn = lim.open(None)
+        assert lim.admit(conn)
+        try:
+            await limits.Writer(conn, Stuck()).awrite(b'frame')
+        except asyncio.CancelledError:
+            seen.append(conn.why)
+
+    task = asyncio.create_task(viewer())
+    for _ in range(100):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    assert seen == ['stalled']
+    assert lim.viewers == 0 and lim.conns == [] and lim.dropped == 1
+    await asyncio.sleep(0)
+    assert task.done()
+
+
+async def test_a_viewer_that_writes_is_kept():
+    lim = limits.Limits(header_timeout=0.2, write_timeout=0.2)
+
+    class Fine:
+        async def awrite(self, data):
+            await asyncio.sleep(0.01)
+
+    async def viewer():
+        conn = lim.open(None)
+        lim.admit(conn)
+        w = limits.Writer(conn, Fine())
+        for _ in range(40):  # 0.4 s of steady writes, longer than write_timeout
+            await w.awrite(b'x')
+        lim.close(conn)
+        return conn.why
+
+    assert await viewer() is None
+    assert lim.dropped == 0
+
+
 # ---- against a real server ----
 
 def free_port():
