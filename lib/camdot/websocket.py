@@ -19,7 +19,7 @@ import hashlib
 from microdot import Request, Response
 from microdot.microdot import HTTPException
 
-from camdot.compat import MICROPYTHON, print_exception, ticks_diff, ticks_ms
+from camdot.compat import MICROPYTHON, const, print_exception, ticks_diff, ticks_ms
 from camdot.frames import Parser, ProtocolError, header, close_payload
 
 try:
@@ -29,11 +29,11 @@ except ImportError:   # MicroPython: the wrapper keeps its own name (saves micro
 
 # Below this size a header and its payload go out as one joined write (one small copy is cheaper
 # than a second write); above it the payload is written as it is, never copied.
-_JOIN = 1024
+_JOIN = const(1024)
 # MicroPython: a frame part this big is read straight into the codec's buffer.
-_DIRECT = 512
+_DIRECT = const(512)
 # MicroPython: what a full socket is handed through the stream, to wait for room.
-_STALL = 512
+_STALL = const(512)
 
 
 class WebSocketError(Exception):
@@ -222,7 +222,18 @@ class WebSocket:
                 self.close_code = exc.code
                 try:
                     await self._send_close(exc.code, str(exc)[:100])
-                    await self._discard()
+                    # Read what the peer still sends until it pauses or closes: closing a socket
+                    # with unread data resets the connection, and the peer could lose our close.
+                    try:
+                        self._w.write_eof()      # CPython: tell the peer we are done
+                    except Exception:
+                        pass
+                    for _ in range(int(self.close_timeout * 10)):
+                        try:
+                            if not await asyncio.wait_for(self._r.read(self.read_size), 0.1):
+                                break
+                        except Exception:
+                            break
                 except (WebSocketError, ValueError):
                     pass
                 await self._end()
@@ -267,20 +278,6 @@ class WebSocket:
                     self.close_code = 1006
                 self.closed = True
                 raise WebSocketError('connection lost')
-
-    async def _discard(self):
-        # Read what the peer still sends until it pauses or closes: closing a socket with unread
-        # data resets the connection, and the peer could lose our close frame.
-        try:
-            self._w.write_eof()              # CPython: tell the peer we are done
-        except Exception:
-            pass
-        for _ in range(int(self.close_timeout * 10)):
-            try:
-                if not await asyncio.wait_for(self._r.read(self.read_size), 0.1):
-                    break
-            except Exception:
-                break
 
     async def _control(self, op, data):
         if op == 9:
