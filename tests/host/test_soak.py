@@ -1,4 +1,5 @@
-"""Churn soak: hundreds of connect/stream/abort cycles against the unix-port app with a 256 KB heap.
+"""Churn soak: hundreds of connect/stream/abort cycles against the unix-port app with a 256 KB heap
+(running the .mpy files `make deploy` would put on a board).
 
 Page loads, snapshots, WebSocket and MJPEG viewers cut off with a TCP reset in the middle of a frame,
 requests reset half-sent, responses reset half-read, clean WebSocket closes, all from 4 clients at
@@ -13,13 +14,13 @@ import json
 import os
 import socket
 import struct
+import subprocess
+import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import subprocess
-import tempfile
-
-from servers import MPY, Server, free_port, wait_for_port
+from servers import MPY, ROOT, Server, free_port, wait_for_port
 
 HEAP = '256K'
 CYCLES = 1000
@@ -27,11 +28,8 @@ WORKERS = int(os.environ.get('SOAK_WORKERS', '4'))
 TOLERANCE = 4096  # bytes of free heap the app may not get back
 # Small frames, as a board without PSRAM would stream (QVGA frames are ~7 KB here)
 FRAMESIZE = os.environ.get('SOAK_FRAMESIZE', 'QQVGA')
-# The WebSocket keepalive is off here: camdot.websocket's keepalive task outlives a connection whose
-# peer vanished (close() returns early when already closed, without cancelling it), keeping ~8 KB
-# per dead WebSocket for up to ping_interval seconds, which exhausts a 256 KB heap under this churn.
-# SOAK_PING=20 runs with the app's default to check a fix.
-PING = int(os.environ.get('SOAK_PING', '0'))
+# The app's WebSocket keepalive interval (SOAK_PING=0 turns it off)
+PING = int(os.environ.get('SOAK_PING', '20'))
 
 
 class LoggedServer(Server):
@@ -226,6 +224,19 @@ def free_now(port):
     return sorted(heap(port)['free'] for _ in range(3))[1]
 
 
+def compiled_lib():
+    """lib/ and microdot as .mpy files, as `make deploy` ships them: what a board runs (compiling
+    the sources needs more than a 256 KB heap has)."""
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    try:
+        import deploy
+    finally:
+        sys.path.pop(0)
+    out = os.path.join(ROOT, 'build', 'soak-mpy')
+    deploy.stage('x64', out)  # mpy-cross skips files that did not change
+    return os.path.join(out, 'lib')
+
+
 def test_churn_soak_keeps_the_heap(tmp_path):
     cfg = tmp_path / 'config.json'
     cfg.write_text(json.dumps({'camera': {'backend': 'sim', 'fps': 30, 'framesize': FRAMESIZE},
@@ -233,7 +244,8 @@ def test_churn_soak_keeps_the_heap(tmp_path):
                                'max_clients': 4, 'limits': {'ping_interval': PING},
                                'settings_file': str(tmp_path / 'settings.json')}))
     port = free_port()
-    env = {'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}
+    env = {'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg),
+           'MICROPYPATH': compiled_lib() + ':.frozen'}
     with LoggedServer([MPY, '-X', 'heapsize=' + HEAP, 'main.py'], port, env=env) as srv:
         t0 = time.monotonic()
         churn(port, 3 * len(CYCLE_KINDS) * WORKERS)  # warm-up: first-use allocations, caches
