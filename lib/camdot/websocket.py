@@ -164,10 +164,7 @@ class WebSocket:
         if self.subprotocol:
             res += 'Sec-WebSocket-Protocol: ' + self.subprotocol + '\r\n'
         await self._raw(res + '\r\n')
-        self._start()
-
-    def _start(self):
-        if self.ping_interval:
+        if self.ping_interval:               # (the client does the same after its upgrade)
             try:
                 self._ktask = asyncio.create_task(self._keepalive())
             except MemoryError:              # after the 101: go on without a keepalive
@@ -221,7 +218,7 @@ class WebSocket:
                 self._error = None
                 self.close_code = exc.code
                 try:
-                    await self._send_close(exc.code, str(exc)[:100])
+                    await self.send_parts(8, (close_payload(exc.code, str(exc)[:100]),))
                     # Read what the peer still sends until it pauses or closes: closing a socket
                     # with unread data resets the connection, and the peer could lose our close.
                     try:
@@ -282,14 +279,14 @@ class WebSocket:
     async def _control(self, op, data):
         if op == 9:
             if not self._close_sent:
-                await self._send(10, (data,), len(data))
+                await self.send_parts(10, (data,))
         elif op == 10:
             self._pong = True
         elif op == 8:
             code, self.close_reason = data
             self.close_code = 1005 if code is None else code
             if not self._close_sent:
-                await self._send_close(code)       # echo the peer's code
+                await self.send_parts(8, (close_payload(code),))   # echo the peer's code
             await self._end()
             raise WebSocketError('connection closed (%d)' % self.close_code)
 
@@ -304,28 +301,25 @@ class WebSocket:
             # A MicroPython str exposes its UTF-8 bytes as a buffer: no encoded copy needed.
             data = memoryview(data) if MICROPYTHON else data.encode()
             opcode = opcode or 1
-        await self._send(opcode or 2, (data,), len(data))
+        await self.send_parts(opcode or 2, (data,))
 
     async def send_parts(self, opcode, parts):
         """Send one message whose payload is the buffers in `parts`, one after the other.
 
         The header is written once and each buffer as it is, e.g. a small metadata header
-        followed by a camera frame's memoryview.
+        followed by a camera frame's memoryview. (Every frame goes out through here.)
         """
+        if self._close_sent or self.closed:
+            raise WebSocketError('connection closed')
         n = 0
         for p in parts:
             n += len(p)
-        await self._send(opcode, parts, n)
-
-    async def _send(self, op, parts, n):
-        if self._close_sent or self.closed:
-            raise WebSocketError('connection closed')
         if self._client:
             # Client frames are masked with a fresh key: this copy is unavoidable.
             from camdot.wsclient import masked
-            h, parts = masked(op, parts, n)
+            h, parts = masked(opcode, parts, n)
         else:
-            h = header(op, n)
+            h = header(opcode, n)
             if n < _JOIN:
                 for p in parts:
                     h += p
@@ -351,17 +345,19 @@ class WebSocket:
                         partial = True
                         await self._stall(p, off)
                 partial = False
-            elif not self._drains:
-                await w.awrite(h)
-                for p in parts:
-                    await w.awrite(p)
-                return
-            else:
+            elif self._drains:
                 w.write(h)
                 for p in parts:
                     w.write(p)
-            # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
-            await w.drain()
+            else:                            # e.g. microdot's AsyncBytesIO
+                await w.awrite(h)
+                for p in parts:
+                    await w.awrite(p)
+            if self._drains:
+                # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
+                await w.drain()
+            if opcode == 8:
+                self._close_sent = True
         except asyncio.CancelledError:
             if self._aborted:
                 raise WebSocketError('connection aborted')
@@ -410,7 +406,7 @@ class WebSocket:
         # Send our close frame (a stalled send would delay it), then wait for the peer's;
         # data still in flight is dropped.
         if not self._close_sent:
-            await self._send_close(code, reason)
+            await self.send_parts(8, (close_payload(code, reason),))
         while not self.closed:
             if self._rtask is not None or self._kread:
                 await asyncio.sleep(0.02)    # another task is reading: it will see the reply
@@ -418,11 +414,6 @@ class WebSocket:
             op, data = await self._event()
             if op == 8:
                 await self._control(op, data)
-
-    async def _send_close(self, code=1000, reason=''):
-        payload = close_payload(code, reason)
-        await self._send(8, (payload,), len(payload))
-        self._close_sent = True
 
     async def _end(self):
         # The connection is over (may run more than once): stop the keepalive now, so a dead
@@ -447,7 +438,7 @@ class WebSocket:
             while not self.closed:
                 await asyncio.sleep(self.ping_interval)
                 self._pong = False
-                await asyncio.wait_for(self._send(9, (b'',), 0), timeout)
+                await asyncio.wait_for(self.send_parts(9, (b'',)), timeout)
                 start = ticks_ms()
                 while not self._pong:
                     left = timeout - ticks_diff(ticks_ms(), start) / 1000
@@ -468,7 +459,8 @@ class WebSocket:
                         await self._control(op, data)
         except asyncio.TimeoutError:
             try:   # tell the peer if its socket still takes data, then drop it
-                await asyncio.wait_for(self._send_close(1011, 'keepalive timeout'), 1)
+                await asyncio.wait_for(self.send_parts(
+                    8, (close_payload(1011, 'keepalive timeout'),)), 1)
             except Exception:
                 pass
             self.close_code = 1011

@@ -62,7 +62,11 @@ async def connect(url, protocols=None, headers=None):
         await _close(writer)
         raise
     ws.subprotocol = sub
-    ws._start()
+    if ws.ping_interval:                     # as WebSocket.handshake does on the server
+        try:
+            ws._ktask = asyncio.create_task(ws._keepalive())
+        except MemoryError:
+            pass
     return ws
 
 
