@@ -43,11 +43,6 @@ class ProtocolError(Exception):
         self.code = code
 
 
-def apply_mask(buf, key, offset=0):
-    """Same as camdot.mask.apply_mask (without importing that module)."""
-    _mask(buf, 0, len(buf), key, offset)
-
-
 def valid_close_code(code):
     """True for a close code a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999)."""
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999

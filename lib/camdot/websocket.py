@@ -52,11 +52,6 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def _refuse(status, reason):
-    from camdot.wsrefuse import refuse
-    refuse(status, reason)
-
-
 def _tokens(value, lower=True):
     return [t.strip().lower() if lower else t.strip() for t in value.split(',')] if value else []
 
@@ -138,22 +133,28 @@ class WebSocket:
         """Check the upgrade request (HandshakeError if bad) and answer 101."""
         req = self.request
         h = req.headers
-        if req.method != 'GET' or req.http_version == '1.0':
-            _refuse(400, 'WebSocket upgrade needs GET and HTTP/1.1')
-        if 'websocket' not in _tokens(h.get('Upgrade')) or \
-                'upgrade' not in _tokens(h.get('Connection')):
-            _refuse(400, 'Not a WebSocket upgrade request')
-        if h.get('Sec-WebSocket-Version', '').strip() != '13':
-            _refuse(426, 'Unsupported WebSocket version')
         key = h.get('Sec-WebSocket-Key', '').strip()
         try:   # base64 of exactly 16 bytes, in its one canonical 24-character form
             raw = binascii.a2b_base64(key)
         except ValueError:
             raw = b''
-        if len(raw) != 16 or binascii.b2a_base64(raw)[:-1] != key.encode():
-            _refuse(400, 'Bad Sec-WebSocket-Key')
-        if not type(self).origin_allowed(req, self.origins if origins is None else origins):
-            _refuse(403, 'Origin not allowed')
+        # The first check that fails refuses the upgrade (camdot.wsrefuse.REFUSALS[bad]).
+        if req.method != 'GET' or req.http_version == '1.0':
+            bad = 0
+        elif 'websocket' not in _tokens(h.get('Upgrade')) or \
+                'upgrade' not in _tokens(h.get('Connection')):
+            bad = 1
+        elif h.get('Sec-WebSocket-Version', '').strip() != '13':
+            bad = 2
+        elif len(raw) != 16 or binascii.b2a_base64(raw)[:-1] != key.encode():
+            bad = 3
+        elif not type(self).origin_allowed(req, self.origins if origins is None else origins):
+            bad = 4
+        else:
+            bad = -1
+        if bad >= 0:
+            from camdot.wsrefuse import refuse
+            refuse(bad)
         offered = _tokens(h.get('Sec-WebSocket-Protocol'), False)
         for p in protocols or ():            # the server's order is its preference
             if p in offered:

@@ -7,7 +7,7 @@ import asyncio
 import binascii
 import os
 
-from camdot.frames import apply_mask, header
+from camdot.frames import _mask, header
 from camdot.websocket import WebSocket, WebSocketError, _tokens, accept_key
 
 
@@ -78,7 +78,7 @@ def masked(op, parts, n):
     for p in parts:
         buf[i:i + len(p)] = p
         i += len(p)
-    apply_mask(buf, key)
+    _mask(buf, 0, n, key, 0)                 # the codec's body: camdot.mask stays unloaded
     return header(op, n, mask=key), (buf,)
 
 

@@ -13,7 +13,19 @@ class HandshakeError(HTTPException):
         self.headers = headers or {}
 
 
-def refuse(status, reason):
+# WebSocket.handshake's checks, in order: (status, reason) when one fails.
+REFUSALS = (
+    (400, 'WebSocket upgrade needs GET and HTTP/1.1'),
+    (400, 'Not a WebSocket upgrade request'),
+    (426, 'Unsupported WebSocket version'),
+    (400, 'Bad Sec-WebSocket-Key'),
+    (403, 'Origin not allowed'),
+)
+
+
+def refuse(bad):
+    """Raise the HandshakeError for failed check number `bad` (an index into REFUSALS)."""
+    status, reason = REFUSALS[bad]
     # 426 tells the client which version we speak (RFC 6455 4.4).
     raise HandshakeError(status, reason, {'Sec-WebSocket-Version': '13'} if status == 426 else None)
 

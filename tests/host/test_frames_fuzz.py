@@ -161,7 +161,7 @@ def test_codec_cross_compiles_and_runs_as_mpy(tmp_path):
         "assert valid('h\\u00e9llo \\u20ac'.encode() * 50) and not valid(b'a' * 40 + b'\\xed\\xa0\\x80')\n"
         "p = f.Parser()\n"
         "k = b'\\x09\\x08\\x07\\x06'\n"
-        "d = bytearray('caf\\u00e9'.encode()); f.apply_mask(d, k)\n"
+        "d = bytearray('caf\\u00e9'.encode()); apply_mask(d, k)\n"
         "p.feed(f.header(f.OP_TEXT, len(d), mask=k) + d)\n"
         "print(p.next())\n")
     env = dict(os.environ, MICROPYPATH=str(tmp_path))

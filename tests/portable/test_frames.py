@@ -1,8 +1,9 @@
 """camdot.frames: events out of byte streams in every chunking, and every violation's close code."""
 import struct
 
-from camdot.frames import Parser, ProtocolError, header, close_payload, apply_mask, \
+from camdot.frames import Parser, ProtocolError, header, close_payload, \
     OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
+from camdot.mask import apply_mask
 from harness import raises
 from test_frames_helpers import KEY, raw, run, run_into
 
