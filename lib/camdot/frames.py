@@ -43,11 +43,6 @@ class ProtocolError(Exception):
         self.code = code
 
 
-def valid_close_code(code):
-    """True for a close code a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999)."""
-    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
-
-
 def header(opcode, length, fin=True, mask=None):
     """Frame header for a payload of `length` bytes (minimal length form, mask key appended)."""
     b0 = opcode | 0x80 if fin else opcode
@@ -66,7 +61,10 @@ def close_payload(code=1000, reason=''):
     if code is None:
         return b''
     reason = reason.encode() if isinstance(reason, str) else bytes(reason)
-    if not valid_close_code(code) or len(reason) > 123:
+    # The codes a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999); the parser checks
+    # received codes here too.
+    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999) or \
+            len(reason) > 123:
         raise ValueError('bad close code or reason')
     return struct.pack('!H', code) + reason
 
@@ -229,7 +227,9 @@ class Parser:
                 code = None
                 if n:
                     code = ev[0] << 8 | ev[1] if n > 1 else 0
-                    if not valid_close_code(code):
+                    try:
+                        close_payload(code)
+                    except ValueError:
                         raise ProtocolError('bad close code')
                     if _scan(ev, 2, n, 0):
                         raise ProtocolError('invalid UTF-8', 1007)

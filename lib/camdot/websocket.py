@@ -53,7 +53,14 @@ def __getattr__(name):
 
 
 def _tokens(value, lower=True):
-    return [t.strip().lower() if lower else t.strip() for t in value.split(',')] if value else []
+    # A header's comma list. (Loops rather than comprehensions here and below: each
+    # comprehension is one more code object in RAM.)
+    out = []
+    if value:
+        for t in value.split(','):
+            t = t.strip()
+            out.append(t.lower() if lower else t)
+    return out
 
 
 def accept_key(key):
@@ -127,7 +134,10 @@ class WebSocket:
         if origins is None or origin is None or '*' in origins:
             return True
         origin = origin.lower().rstrip('/')
-        return any(o.lower().rstrip('/') == origin for o in origins)
+        for o in origins:
+            if o.lower().rstrip('/') == origin:
+                return True
+        return False
 
     async def handshake(self, protocols=None, origins=None):
         """Check the upgrade request (HandshakeError if bad) and answer 101."""
