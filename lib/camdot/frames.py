@@ -170,13 +170,11 @@ class Parser:
                 self._u = 0
             if 0 < self.max_message < self._mlen + ln:
                 raise ProtocolError('message too big', 1009)
-            self._frag = b0 < 128 or not op
             op = self._mop
         self._key = None if self.client else h[self._need - 4:self._need]
         self._hn = 0
         self._need = 2
         self._op = op        # for data frames, the message's opcode
-        self._fin = b0 > 127
         self._phase = 0      # payload bytes of this frame so far (mask phase)
         self._left = ln
         if op > 7:
@@ -206,7 +204,8 @@ class Parser:
                 # Room in the message buffer for (some of) the rest of the frame. A fragmented
                 # message grows by doubling, so that a stream of tiny fragments costs linear time.
                 need = p + self._left
-                if self._frag:
+                b0 = self._h[0]      # this frame's first byte: still there until the next header
+                if b0 < 128 or not b0 & 15:   # fragmented
                     need = max(need, p + p)
                 need = min(need, self.max_message or p + max(p, _STEP))
                 try:
@@ -236,7 +235,7 @@ class Parser:
                 ev = (code, str(ev[2:], 'utf-8'))
         else:
             self._mlen = p
-            if not self._fin:
+            if self._h[0] < 128:    # not FIN
                 return
             ev = self._msg or bytearray()
             if len(ev) > p:  # the room left over by doubling

@@ -113,9 +113,8 @@ class WebSocket:
         # A MicroPython stream wraps a non-blocking socket: writing to the socket itself avoids
         # the copy the stream makes of whatever the socket does not take at once.
         self._sock = getattr(writer, 's', None) if MICROPYTHON else None
-        self._buf = bytearray(self.read_size) if MICROPYTHON and hasattr(reader, 'readinto') \
-            else None
-        self._mv = memoryview(self._buf) if self._buf else None
+        self._buf = memoryview(bytearray(self.read_size)) \
+            if MICROPYTHON and hasattr(reader, 'readinto') else None
         self._client = client
         limit = self.max_message_length
         self._parser = Parser(client, Request.max_body_length if limit == -1 else limit)
@@ -269,7 +268,7 @@ class WebSocket:
                         if direct:
                             p.commit(n)
                         else:
-                            p.feed(self._mv[:n])
+                            p.feed(buf[:n])
             except ProtocolError as e:
                 self._error = e
                 n = 1
