@@ -85,11 +85,17 @@ class Conn:
         self.size = 0
         self.done = False       # the empty line after the headers was seen
         self.since = None       # when the awrite() in progress started
+        # the reads microdot and the WebSocket use: buffered until the request is read, then
+        # the stream's own (see _direct)
+        self.readline = self._readline
+        self.read = self._read
+        self.readexactly = self._readexactly
+        self.readinto = self._readinto
 
     def __getattr__(self, name):  # anything else the stream offers (e.g. the raw socket .s)
         return getattr(self.reader, name)
 
-    async def readline(self):
+    async def _readline(self):
         if self.done and not self.buf:
             return await self.reader.readline()
         lim = self.limits
@@ -128,7 +134,7 @@ class Conn:
                     raise Refuse(413)
         return line
 
-    async def read(self, n=-1):
+    async def _read(self, n=-1):
         if not self.buf:
             return await self.reader.read(n)
         if n < 0 or n >= len(self.buf):
@@ -138,7 +144,7 @@ class Conn:
         self._direct()
         return data
 
-    async def readexactly(self, n):
+    async def _readexactly(self, n):
         if n < 0:
             raise ValueError('negative length')
         if not self.buf:
@@ -149,7 +155,7 @@ class Conn:
         self._direct()
         return data
 
-    async def readinto(self, buf):
+    async def _readinto(self, buf):
         if not self.buf:
             return await self.reader.readinto(buf)
         n = min(len(buf), len(self.buf))

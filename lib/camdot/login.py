@@ -199,13 +199,15 @@ class TokenAuth:
                 self.throttle.failed(ip)
             return self.page(request, 'Wrong token.', 401, next_path)
         self.throttle.succeeded(ip)
-        sid = self.sessions.new()
-        return Response(status_code=303, headers={
-            'Location': safe_next(next_path), 'Cache-Control': 'no-store',
-            'Set-Cookie': [COOKIE + '=' + sid + '; Path=/; HttpOnly; SameSite=Strict']})
+        return _see_other(safe_next(next_path), self.sessions.new())
 
     async def logout(self, request):
         self.sessions.drop(request.cookies.get(COOKIE))
-        return Response(status_code=303, headers={
-            'Location': '/login', 'Cache-Control': 'no-store',
-            'Set-Cookie': [COOKIE + '=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0']})
+        return _see_other('/login', '', '; Max-Age=0')
+
+
+def _see_other(location, value, extra=''):
+    res = Response(status_code=303, headers={'Location': location, 'Cache-Control': 'no-store'})
+    # microdot's set_cookie() has no SameSite: the header is written here
+    res.headers['Set-Cookie'] = [COOKIE + '=' + value + '; Path=/; HttpOnly; SameSite=Strict' + extra]
+    return res
