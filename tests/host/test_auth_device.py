@@ -20,8 +20,10 @@ TOKEN = 'tok-Jq8vX2pL'
 
 @pytest.fixture(scope='module')
 def device(tmp_path_factory):
-    cfg = tmp_path_factory.mktemp('auth') / 'config.json'
-    cfg.write_text(json.dumps({'token': TOKEN, 'camera': {'backend': 'sim'}}))
+    folder = tmp_path_factory.mktemp('auth')
+    cfg = folder / 'config.json'
+    cfg.write_text(json.dumps({'token': TOKEN, 'camera': {'backend': 'sim'},
+                               'settings_file': str(folder / 'settings.json')}))
     port = free_port()
     with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
         yield srv
@@ -123,7 +125,8 @@ def test_lockout_after_wrong_tokens(device):
 
 def test_a_mistyped_token_is_not_printed(tmp_path):
     cfg = tmp_path / 'config.json'
-    cfg.write_text('{"token": 987654321, "camera": {"backend": "sim"}}')
+    cfg.write_text('{"token": 987654321, "camera": {"backend": "sim"}, "settings_file": "%s"}'
+                   % (tmp_path / 'settings.json'))
     port = free_port()
     with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
         srv.stop()
