@@ -2,12 +2,14 @@
 
     from camdot import limits
     lim = limits.install(app, config)      # after auth.install; returns the Limits
-    if not limits.admit_viewer(request):   # a streaming route (WebSocket upgrades are admitted
-        return 'Too many viewers', 503     # automatically, and so are the paths in VIEWER_PATHS)
+    if not limits.admit_viewer(request):   # a streaming route (the paths in VIEWER_PATHS are
+        return 'Too many viewers', 503     # admitted automatically)
 
-Two budgets: short HTTP requests (config limits.max_requests) and long-lived viewers, i.e. WebSockets
-and MJPEG streams (config max_clients). A connection counts as a request from accept until its route
-makes it a viewer or it closes; a viewer frees its slot when its connection closes. When the request
+Three budgets: short HTTP requests (config limits.max_requests), viewers, i.e. the camera streams
+/ws/stream and /stream (config max_clients), and other WebSockets such as the Web Thing socket /ws
+(config limits.max_sockets), so a page (one stream + one control socket) takes one viewer slot.
+A connection counts as a request from accept until its route makes it a viewer or socket, or it
+closes; a viewer or socket frees its slot when its connection closes. When the request
 budget is full, a new connection evicts the oldest one still sending its request (slowloris), else it
 gets 503. A request must arrive within limits.header_timeout seconds (408) and be answered within
 limits.request_timeout; a viewer whose write has not gone through for limits.write_timeout seconds
@@ -25,9 +27,11 @@ from microdot.microdot import urldecode
 
 from camdot.compat import mem_alloc, mem_free, ticks_diff, ticks_ms
 
-READING, HANDLING, VIEWER = 0, 1, 2
+READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 CHUNK = 512
-VIEWER_PATHS = ('/stream',)
+# The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
+# socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
+VIEWER_PATHS = ('/stream', '/ws/stream')
 
 
 REASONS = {400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large',
@@ -199,9 +203,10 @@ class Limits:
 
     def __init__(self, max_requests=4, max_viewers=4, header_timeout=10, request_timeout=30,
                  max_headers=32, max_header_bytes=4096, max_line=1024, max_body=8192,
-                 write_timeout=20, clock=ticks_ms):
+                 write_timeout=20, max_sockets=4, clock=ticks_ms):
         self.max_requests = max_requests
         self.max_viewers = max_viewers
+        self.max_sockets = max_sockets
         self.header_ms = int(header_timeout * 1000)
         self.request_ms = int(request_timeout * 1000)
         self.write_ms = int(write_timeout * 1000)
@@ -214,6 +219,7 @@ class Limits:
         self.conns = []         # open connections, oldest first
         self.requests = 0       # connections in READING or HANDLING
         self.viewers = 0
+        self.sockets = 0        # long-lived connections that are not viewers (other WebSockets)
         self.refused = 0        # connections answered 503 at once (budget full, nothing to evict)
         self.dropped = 0        # connections we cancelled (timeout or eviction)
         self._sweeper = None
@@ -242,6 +248,8 @@ class Limits:
             self.conns.remove(conn)
             if conn.state == VIEWER:
                 self.viewers -= 1
+            elif conn.state == SOCKET:
+                self.sockets -= 1
             else:
                 self.requests -= 1
 
@@ -256,15 +264,24 @@ class Limits:
         if conn.state == READING:
             conn.state = HANDLING
 
-    def admit(self, conn):
-        """Make `conn` a viewer if there is room; True when it is one."""
-        if conn.state == VIEWER:
+    def admit(self, conn, socket=False):
+        """Make `conn` a viewer (or, with socket=True, a long-lived socket) if there is room;
+        True when it is one."""
+        if conn.state >= VIEWER:
             return True
-        if self.viewers >= self.max_viewers or conn not in self.conns:
+        if conn not in self.conns:
             return False
-        conn.state = VIEWER
+        if socket:
+            if self.sockets >= self.max_sockets:
+                return False
+            conn.state = SOCKET
+            self.sockets += 1
+        else:
+            if self.viewers >= self.max_viewers:
+                return False
+            conn.state = VIEWER
+            self.viewers += 1
         self.requests -= 1
-        self.viewers += 1
         return True
 
     async def _sweep(self):
@@ -275,8 +292,8 @@ class Limits:
                 await asyncio.sleep(period / 1000)
                 now = self.clock()
                 for c in self.conns[:]:
-                    if c.state == VIEWER:
-                        # a viewer may stay for ever, but not stuck in one write (a client that
+                    if c.state >= VIEWER:
+                        # a viewer (or socket) may stay for ever, but not stuck in one write (a client that
                         # stopped reading an MJPEG stream)
                         if c.since is not None and ticks_diff(now, c.since) > self.write_ms:
                             self.drop(c, 'stalled')
@@ -372,7 +389,8 @@ def install(app, config):
                  max_headers=cfg.get('max_headers', 32),
                  max_header_bytes=cfg.get('max_header_bytes', 4096),
                  max_line=cfg.get('max_line', 1024), max_body=cfg.get('max_body', 8192),
-                 write_timeout=cfg.get('write_timeout', 20))
+                 write_timeout=cfg.get('write_timeout', 20),
+                 max_sockets=cfg.get('max_sockets', 4))
     app.limits = lim
     handle = app.handle_request
 
@@ -385,10 +403,12 @@ def install(app, config):
         conn = connection(request)
         if conn is None:
             return None
-        if 'websocket' in request.headers.get('Upgrade', '').lower() or \
-                request.path in VIEWER_PATHS:
+        if request.path in VIEWER_PATHS:
             if not lim.admit(conn):
                 return 'Too many viewers, try again later.', 503, {'Retry-After': '5'}
+        elif 'websocket' in request.headers.get('Upgrade', '').lower():
+            if not lim.admit(conn, socket=True):
+                return 'Too many connections, try again later.', 503, {'Retry-After': '5'}
         else:
             lim.handling(conn)
         return None
@@ -407,6 +427,7 @@ def install(app, config):
         async def heap(request):
             gc.collect()
             return {'free': mem_free(), 'alloc': mem_alloc(), 'conns': len(lim.conns),
-                    'requests': lim.requests, 'viewers': lim.viewers, 'dropped': lim.dropped,
+                    'requests': lim.requests, 'viewers': lim.viewers, 'sockets': lim.sockets,
+                    'dropped': lim.dropped,
                     'refused': lim.refused}
     return lim

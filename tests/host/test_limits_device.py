@@ -111,6 +111,17 @@ def test_viewer_cap_refuses_newcomers_and_spares_the_admitted(device):
         assert binary_frame(c)[:2] == b'\xff\xd8'
 
 
+def test_a_page_takes_one_viewer_slot(device):
+    # the page opens /ws/stream and the Web Thing socket /ws: only the stream is a viewer, so
+    # max_clients (2 here) browsers can watch at once
+    base = device.url.replace('http', 'ws')
+    with connect(base + '/ws/stream', open_timeout=5) as a, connect(base + '/ws', open_timeout=5), \
+            connect(base + '/ws/stream', open_timeout=5) as b, connect(base + '/ws', open_timeout=5):
+        assert binary_frame(a)[:2] == b'\xff\xd8' and binary_frame(b)[:2] == b'\xff\xd8'
+        h = stats(device)
+        assert h['viewers'] == 2 and h['sockets'] == 2, h
+
+
 def test_slowloris_does_not_lock_out_real_clients(device):
     slow = [raw(device, b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ') for _ in range(6)]
     time.sleep(0.2)
@@ -132,9 +143,9 @@ def test_keepalive_closes_a_dead_websocket(device):
     s = upgrade(device, '/ws')
     assert head_status(s) == 101
     t0 = time.monotonic()
-    assert stats(device)['viewers'] == 1
+    assert stats(device)['sockets'] == 1 and stats(device)['viewers'] == 0
     while time.monotonic() - t0 < 30:
-        if stats(device)['viewers'] == 0:
+        if stats(device)['sockets'] == 0:
             break
         time.sleep(0.5)
     else:

@@ -174,6 +174,34 @@ async def test_budget_evicts_the_oldest_reader():
     await asyncio.sleep(0)
 
 
+async def test_other_websockets_have_their_own_budget():
+    lim = limits.Limits(max_requests=8, max_viewers=1, max_sockets=2)
+    opened = []
+
+    async def client():
+        opened.append(lim.open(None))
+        await asyncio.sleep(10)
+
+    tasks = [asyncio.create_task(client()) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    viewer, ws1, ws2, ws3 = opened
+    assert lim.admit(viewer) and lim.viewers == 1
+    # a page's control socket does not take a viewer slot, and does not need one
+    assert lim.admit(ws1, socket=True) and lim.admit(ws2, socket=True)
+    assert lim.sockets == 2 and lim.viewers == 1 and lim.requests == 1
+    assert not lim.admit(ws3, socket=True)  # max_sockets=2
+    lim.close(ws1)
+    assert lim.sockets == 1 and lim.admit(ws3, socket=True)
+    lim.close(ws2)
+    lim.close(ws3)
+    lim.close(viewer)
+    assert lim.sockets == 0 and lim.viewers == 0 and lim.requests == 0
+    for t in tasks:
+        t.cancel()
+    await asyncio.sleep(0)
+
+
+
 async def test_a_viewer_stuck_in_a_write_is_dropped():
     lim = limits.Limits(header_timeout=0.2, write_timeout=0.3)
     seen = []
