@@ -9,6 +9,9 @@
 - Origin check (cross-site WebSocket hijacking, CSRF): WebSocket upgrades and unsafe methods that carry
   an Origin header must come from the same origin (Origin host:port == Host) or one listed in config
   'allowed_origins' ('*' allows any). No Origin header (a program, not a browser) is allowed.
+  CameraWebServer's GET /control changes settings, so a browser request to it from another site
+  (Sec-Fetch-Site cross-site/same-site, e.g. an <img> on a web page) is refused unless its Origin
+  is allowed.
   A route's `Access-Control-Allow-Origin: *` is narrowed to the allowed origins.
 - Token (config 'token'; camdot.login, imported only then): every route but /login and /logout
   needs `Authorization: Bearer <token>` (or Basic with the token as password, for MJPEG players), or
@@ -19,6 +22,8 @@
 import hashlib
 
 UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
+# GETs that change the camera (CameraWebServer's API): a cross-site <img> must not reach them.
+CHANGING_GETS = ('/control',)
 
 
 def digest(value):
@@ -153,6 +158,18 @@ def _names(config):
     return names
 
 
+def same_site(request, allowed=()):
+    """False for a browser request made by another site's page (an <img> or link to /control).
+
+    Browsers say where a request comes from in Sec-Fetch-Site; programs send no such header. A
+    cross-site fetch() carries an Origin, which may be allowed by config; an <img> carries none.
+    """
+    site = request.headers.get('Sec-Fetch-Site')
+    if site is None or site == 'same-origin' or site == 'none':
+        return True
+    return request.headers.get('Origin') is not None and origin_allowed(request, allowed)
+
+
 def install(app, config):
     """Add the Host/Origin checks and, when config['token'] is set, the token auth to `app`.
 
@@ -167,6 +184,8 @@ def install(app, config):
             return 'Unknown Host; add it to "allowed_hosts" in the config.', 403
         if (request.method in UNSAFE or is_upgrade(request)) and not origin_allowed(request, origins):
             return 'Cross-origin request refused; see "allowed_origins" in the config.', 403
+        if request.path in CHANGING_GETS and not same_site(request, origins):
+            return 'Cross-site request refused; see "allowed_origins" in the config.', 403
         return None
 
     app.before_request(check_host_and_origin)

@@ -31,6 +31,11 @@ def make_app(**cfg):
     async def set_(request):
         return 'set'
 
+    @app.route('/control')
+    async def control(request):
+        seen.append('control')
+        return ''
+
     @app.route('/ws')
     @with_websocket
     async def ws(request, ws):
@@ -144,6 +149,28 @@ async def test_cross_origin_websocket_and_post_are_refused():
     assert res.status_code == 200
     res = await client.get('/', headers={'Origin': 'http://evil.example'})  # safe method
     assert res.status_code == 200
+
+
+async def test_cross_site_get_control_is_refused():
+    app, _, seen = make_app(allowed_origins=['http://dash.lan:3000'])
+    client = TestClient(app, host='cam:8080')
+    # an <img src="http://cam:8080/control?..."> on another site's page
+    res = await client.get('/control?var=vflip&val=1', headers={'Sec-Fetch-Site': 'cross-site'})
+    assert res.status_code == 403
+    res = await client.get('/control?var=vflip&val=1', headers={'Sec-Fetch-Site': 'same-site'})
+    assert res.status_code == 403
+    assert seen == []
+    # the device's own page, a bookmark typed in the address bar, a script: allowed
+    for headers in ({'Sec-Fetch-Site': 'same-origin'}, {'Sec-Fetch-Site': 'none'}, {}):
+        res = await client.get('/control?var=vflip&val=1', headers=headers)
+        assert res.status_code == 200, headers
+    # a fetch() from an allowed dashboard carries its Origin
+    res = await client.get('/control?var=vflip&val=1', headers={
+        'Sec-Fetch-Site': 'cross-site', 'Origin': 'http://dash.lan:3000'})
+    assert res.status_code == 200
+    res = await client.get('/', headers={'Sec-Fetch-Site': 'cross-site'})  # other GETs: fine
+    assert res.status_code == 200
+    assert seen == ['control'] * 4
 
 
 async def test_no_token_means_open():
