@@ -216,6 +216,15 @@ def _respond(stream, status, body, ctype='text/html; charset=utf-8', extra=''):
     stream.write(data)
 
 
+def _token_ok(given, token):
+    # Constant time, and a second's pause after a wrong one: the setup AP is open to anyone in range.
+    from camdot.auth import equal
+    if equal(given, token):
+        return True
+    sleep_ms(1000)
+    return False
+
+
 def handle_setup(stream, name, networks, token='', path=CONFIG_PATH):
     """Serve one HTTP request of the setup page on `stream` (readline/read/write).
 
@@ -267,7 +276,7 @@ def handle_setup(stream, name, networks, token='', path=CONFIG_PATH):
     ssid = form.get('ssid', '')
     password = form.get('password', '')
     error = None
-    if token and form.get('token', '') != token:
+    if token and not _token_ok(form.get('token', ''), token):
         status, error = '403 Forbidden', 'wrong device token'
     elif not 1 <= len(ssid.encode()) <= 32:
         status, error = '400 Bad Request', 'the network name must be 1 to 32 bytes'
