@@ -43,6 +43,11 @@ class ProtocolError(Exception):
         self.code = code
 
 
+def valid_close_code(code):
+    """True for a close code a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999)."""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
 def header(opcode, length, fin=True, mask=None):
     """Frame header for a payload of `length` bytes (minimal length form, mask key appended)."""
     b0 = opcode | 0x80 if fin else opcode
@@ -61,10 +66,7 @@ def close_payload(code=1000, reason=''):
     if code is None:
         return b''
     reason = reason.encode() if isinstance(reason, str) else bytes(reason)
-    # The codes a peer may send (RFC 6455 7.4.1, IANA 1012-1014, 3000-4999); the parser checks
-    # received codes here too.
-    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999) or \
-            len(reason) > 123:
+    if not valid_close_code(code) or len(reason) > 123:
         raise ValueError('bad close code or reason')
     return struct.pack('!H', code) + reason
 
@@ -170,11 +172,13 @@ class Parser:
                 self._u = 0
             if 0 < self.max_message < self._mlen + ln:
                 raise ProtocolError('message too big', 1009)
+            self._frag = b0 < 128 or not op
             op = self._mop
         self._key = None if self.client else h[self._need - 4:self._need]
         self._hn = 0
         self._need = 2
         self._op = op        # for data frames, the message's opcode
+        self._fin = b0 > 127
         self._phase = 0      # payload bytes of this frame so far (mask phase)
         self._left = ln
         if op > 7:
@@ -204,8 +208,7 @@ class Parser:
                 # Room in the message buffer for (some of) the rest of the frame. A fragmented
                 # message grows by doubling, so that a stream of tiny fragments costs linear time.
                 need = p + self._left
-                b0 = self._h[0]      # this frame's first byte: still there until the next header
-                if b0 < 128 or not b0 & 15:   # fragmented
+                if self._frag:
                     need = max(need, p + p)
                 need = min(need, self.max_message or p + max(p, _STEP))
                 try:
@@ -226,16 +229,14 @@ class Parser:
                 code = None
                 if n:
                     code = ev[0] << 8 | ev[1] if n > 1 else 0
-                    try:
-                        close_payload(code)
-                    except ValueError:
+                    if not valid_close_code(code):
                         raise ProtocolError('bad close code')
                     if _scan(ev, 2, n, 0):
                         raise ProtocolError('invalid UTF-8', 1007)
                 ev = (code, str(ev[2:], 'utf-8'))
         else:
             self._mlen = p
-            if self._h[0] < 128:    # not FIN
+            if not self._fin:
                 return
             ev = self._msg or bytearray()
             if len(ev) > p:  # the room left over by doubling

@@ -355,17 +355,17 @@ class WebSocket:
                         partial = True
                         await self._stall(p, off)
                 partial = False
+                # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
+                await w.drain()
             elif self._drains:
                 w.write(h)
                 for p in parts:
                     w.write(p)
+                await w.drain()
             else:                            # e.g. microdot's AsyncBytesIO
                 await w.awrite(h)
                 for p in parts:
                     await w.awrite(p)
-            if self._drains:
-                # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
-                await w.drain()
             if opcode == 8:
                 self._close_sent = True
         except asyncio.CancelledError:
