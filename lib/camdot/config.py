@@ -27,8 +27,10 @@ DEFAULTS = {
     # connection and request limits sized for an ESP32 (camdot.limits); times in seconds
     'limits': {'max_requests': 4, 'header_timeout': 10, 'request_timeout': 30, 'write_timeout': 20,
                'max_headers': 32, 'max_header_bytes': 4096, 'max_line': 1024, 'max_body': 8192,
-               'ping_interval': 20},
+               'ping_interval': 20, 'max_sockets': 4},
     'settings_file': 'settings.json',
+    # true: GET /debug/heap answers the free heap and the connection budgets (tests, soak)
+    'debug': False,
 }
 
 
