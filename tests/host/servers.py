@@ -53,9 +53,14 @@ class Server:
         self.timeout = timeout
         self.proc = None
         self.output = ''
+        # A file, not a pipe: nobody reads a pipe while the test runs, and a chatty server would
+        # block once the pipe's buffer is full.
+        self.log_path = os.path.join(scratch, 'output.log')
+        self._log = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
+        self._log = open(self.log_path, 'w')
+        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT, text=True)
         try:
             wait_for_port(self.port, self.timeout, self.proc)
@@ -71,11 +76,13 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:
-            out, _ = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
-        self.output += out or ''
+            self.proc.wait()
+        self._log.close()
+        with open(self.log_path) as f:
+            self.output = f.read()
         return self.proc.returncode
 
     def __exit__(self, *exc):

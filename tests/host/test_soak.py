@@ -14,13 +14,11 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from servers import MPY, ROOT, Server, free_port, wait_for_port
+from servers import MPY, ROOT, Server, free_port
 
 HEAP = '256K'
 CYCLES = 1000
@@ -30,27 +28,6 @@ TOLERANCE = 4096  # bytes of free heap the app may not get back
 FRAMESIZE = os.environ.get('SOAK_FRAMESIZE', 'QQVGA')
 # The app's WebSocket keepalive interval (SOAK_PING=0 turns it off)
 PING = int(os.environ.get('SOAK_PING', '20'))
-
-
-class LoggedServer(Server):
-    """Server with its console in a file: a pipe nobody reads would fill up and block the app."""
-
-    def __enter__(self):
-        self.log = tempfile.TemporaryFile(mode='w+')
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, text=True)
-        try:
-            wait_for_port(self.port, self.timeout, self.proc)
-        except Exception:
-            self.stop()
-            raise
-        return self
-
-    def stop(self, timeout=5.0):
-        code = Server.stop(self, timeout)
-        self.log.seek(0)
-        self.output = self.log.read()
-        return code
 
 
 def connect(port):
@@ -246,7 +223,7 @@ def test_churn_soak_keeps_the_heap(tmp_path):
     port = free_port()
     env = {'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg),
            'MICROPYPATH': compiled_lib() + ':.frozen'}
-    with LoggedServer([MPY, '-X', 'heapsize=' + HEAP, 'main.py'], port, env=env) as srv:
+    with Server([MPY, '-X', 'heapsize=' + HEAP, 'main.py'], port, env=env) as srv:
         t0 = time.monotonic()
         churn(port, 3 * len(CYCLE_KINDS) * WORKERS)  # warm-up: first-use allocations, caches
         settle(port)

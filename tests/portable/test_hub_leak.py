@@ -84,9 +84,10 @@ def test_a_subscriber_that_never_reads_costs_at_most_its_bound():
     after = settle()
     assert stuck.pending == 4 and stuck.dropped == 196
     if before is not None:
-        # 4 payloads are held; 200 would be 1.6 MB
+        # 4 payloads are held (plus at most one stale pointer the conservative GC may still see);
+        # 200 would be 1.6 MB
         held = before - after
-        assert 4 * size <= held < 5 * size, (before, after)
+        assert 4 * size <= held < 6 * size, (before, after)
     else:
         assert live(Blob) == 4
     while stuck.get_nowait() is not None:  # reading releases them: the ring keeps no stale refs
