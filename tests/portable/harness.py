@@ -32,3 +32,20 @@ def remove(path):
         os.remove(path)
     except OSError:
         pass
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 (the unix port has no getsockname(): probe random ports)."""
+    import os
+    import socket
+    for _ in range(50):
+        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
+        s = socket.socket()
+        try:
+            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
+            return port
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise OSError('no free port')

@@ -3,12 +3,11 @@
 Portable: the server tests run a real server on a loopback port on both runtimes.
 """
 import asyncio
-import os
 
 from microdot import Microdot, Request
 
 from camdot import config, limits
-from harness import araises
+from harness import araises, free_port
 
 
 class FakeReader:
@@ -251,19 +250,6 @@ async def test_a_viewer_that_writes_is_kept():
 
 # ---- against a real server ----
 
-def free_port():
-    import socket
-    for _ in range(50):
-        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
-        s = socket.socket()
-        try:
-            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
-            return port
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError('no free port')
 
 
 class Slow:

@@ -2,30 +2,15 @@
 over loopback TCP (portable: pytest on CPython, tools/mprun.py on the unix port)."""
 import asyncio
 import json
-import os
-import socket
 
 from microdot import Microdot
 
 from camdot.hub import Hub
 from camdot.pubsub import PubSub, messages, pipe
 from camdot.websocket import WebSocketError, connect, with_websocket
-from harness import araises
+from harness import araises, free_port
 
 
-def free_port():
-    # The unix port has no getsockname(): probe random ports.
-    for _ in range(50):
-        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
-        s = socket.socket()
-        try:
-            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
-            return port
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise OSError('no free port')
 
 
 def make_app(hub, ps, events):

@@ -1,8 +1,6 @@
 """camdot.websocket on both runtimes: the handshake checks, and our client against our server
 in one event loop over loopback TCP (portable: pytest on CPython, tools/mprun.py on the port)."""
 import asyncio
-import os
-import socket
 
 from microdot import Microdot, Request
 from microdot.microdot import AsyncBytesIO, NoCaseDict
@@ -10,7 +8,7 @@ from microdot.microdot import AsyncBytesIO, NoCaseDict
 from camdot.compat import ticks_diff, ticks_ms
 from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
                               with_websocket)
-from harness import araises
+from harness import araises, free_port
 
 KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
@@ -81,19 +79,6 @@ async def test_origin_policy_is_replaceable():
 
 # ---- our client against our server, one event loop ----
 
-def free_port():
-    # The unix port has no getsockname(): probe random ports instead.
-    for _ in range(50):
-        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
-        s = socket.socket()
-        try:
-            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
-            return port
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise OSError('no free port')
 
 
 def make_app():

@@ -2,7 +2,6 @@
 camdot.websocket's client on the other end (subprotocol webthingprotocol)."""
 import asyncio
 import json
-import os
 
 from microdot import Microdot
 
@@ -10,7 +9,7 @@ from camdot import camera_thing, config
 from camdot.hub import Hub
 from camdot.settings import Settings
 from camdot.websocket import connect
-from harness import remove, tmp_path
+from harness import free_port, remove, tmp_path
 
 
 class Cam:
@@ -18,19 +17,6 @@ class Cam:
         return True
 
 
-def free_port():
-    import socket
-    for _ in range(50):
-        port = 20000 + int.from_bytes(os.urandom(2), 'big') % 30000
-        s = socket.socket()
-        try:
-            s.bind(socket.getaddrinfo('127.0.0.1', port)[0][-1])
-            return port
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError('no free port')
 
 
 class Memory(Settings):
