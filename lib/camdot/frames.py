@@ -110,15 +110,126 @@ class Parser:
 
     def commit(self, n):
         """n bytes were written at the start of buffer(): parse them."""
+        # (One method for header and payload: each method is one more code object in RAM.)
         if self.error:
             raise self.error
         try:
-            if self._left >= 0:
-                self._payload(n)
-            else:
+            if self._left < 0:
                 self._hn += n
-                if self._hn == self._need:
-                    self._header()
+                if self._hn < self._need:
+                    return
+                n = 0
+                h = self._h
+                b0 = h[0]
+                op = b0 & 15
+                ln = h[1] & 127
+                if self._need == 2:
+                    # Everything but the extended length and the key can be checked on two bytes.
+                    if b0 & 0x70:
+                        raise ProtocolError('reserved bits set')
+                    if 2 < op < 8 or op > 10:
+                        raise ProtocolError('unknown opcode')
+                    if (h[1] > 127) == self.client:
+                        raise ProtocolError('bad masking')
+                    if op > 7:
+                        if ln > 125 or b0 < 128:
+                            raise ProtocolError('bad control frame')
+                    elif (op == 0) != (self._mop > 0):
+                        raise ProtocolError('bad continuation')
+                    self._need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + \
+                        (0 if self.client else 4)
+                    if self._need > 2:
+                        return
+                if ln == 126:
+                    ln = h[2] << 8 | h[3]
+                elif ln == 127:
+                    if h[2] > 127:
+                        raise ProtocolError('bad length')
+                    ln = int.from_bytes(h[2:10], 'big')
+                if op < 8:
+                    if op:
+                        self._mop = op
+                        self._msg = b''
+                        self._mlen = 0
+                        self._u = 0
+                    if 0 < self.max_message < self._mlen + ln:
+                        raise ProtocolError('message too big', 1009)
+                    self._frag = b0 < 128 or not op
+                    op = self._mop
+                self._key = None if self.client else h[self._need - 4:self._need]
+                self._hn = 0
+                self._need = 2
+                self._op = op        # for data frames, the message's opcode
+                self._fin = b0 > 127
+                self._phase = 0      # payload bytes of this frame so far (mask phase)
+                self._left = ln
+                if op > 7:
+                    self._dst = bytearray(ln)
+                    self._pos = 0
+                else:
+                    self._dst = self._msg
+                    self._pos = self._mlen
+            # n more payload bytes are at _dst[_pos:]: unmask and check them; finish the frame.
+            dst = self._dst
+            p = self._pos
+            if n:
+                if self._key:
+                    _mask(dst, p, p + n, self._key, self._phase)
+                if self._op == OP_TEXT:
+                    self._u = _scan(dst, p, p + n, self._u)
+                    if self._u < 0:
+                        raise ProtocolError('invalid UTF-8', 1007)
+                self._phase += n
+                self._pos = p = p + n
+                self._left -= n
+            if self._left:
+                if p == len(dst):
+                    # Room in the message buffer for (some of) the rest of the frame. A fragmented
+                    # message grows by doubling, so that a stream of tiny fragments costs linear time.
+                    need = p + self._left
+                    if self._frag:
+                        need = max(need, p + p)
+                    need = min(need, self.max_message or p + max(p, _STEP))
+                    try:
+                        self._msg = self._dst = bytearray(need)
+                    except (MemoryError, OverflowError):
+                        raise ProtocolError('message too big', 1009)
+                    # A new buffer rather than extend(): CPython can't resize a buffer that a
+                    # memoryview from buffer() may still export.
+                    self._msg[:p] = dst
+                return
+            self._left = -1
+            self._dst = None
+            op = self._op
+            if op > 7:
+                ev = bytes(dst)
+                if op == OP_CLOSE:
+                    n = len(ev)
+                    code = None
+                    if n:
+                        code = ev[0] << 8 | ev[1] if n > 1 else 0
+                        if not valid_close_code(code):
+                            raise ProtocolError('bad close code')
+                        if _scan(ev, 2, n, 0):
+                            raise ProtocolError('invalid UTF-8', 1007)
+                    ev = (code, str(ev[2:], 'utf-8'))
+            else:
+                self._mlen = p
+                if not self._fin:
+                    return
+                ev = self._msg or bytearray()
+                if len(ev) > p:  # the room left over by doubling
+                    if MICROPYTHON:
+                        ev[p:] = b''  # shrinks in place
+                    else:
+                        ev = ev[:p]
+                self._msg = None
+                self._mop = 0
+                if op == OP_TEXT:
+                    if self._u:
+                        raise ProtocolError('invalid UTF-8', 1007)
+                    ev = str(ev, 'utf-8')
+            self._ev.append((op, ev))
         except ProtocolError as exc:
             self.error = exc
             raise
@@ -136,118 +247,3 @@ class Parser:
             b[:k] = mv[i:i + k]
             i += k
             self.commit(k)
-
-    def _header(self):
-        h = self._h
-        b0 = h[0]
-        op = b0 & 15
-        ln = h[1] & 127
-        if self._need == 2:
-            # Everything but the extended length and the key can be checked on two bytes.
-            if b0 & 0x70:
-                raise ProtocolError('reserved bits set')
-            if 2 < op < 8 or op > 10:
-                raise ProtocolError('unknown opcode')
-            if (h[1] > 127) == self.client:
-                raise ProtocolError('bad masking')
-            if op > 7:
-                if ln > 125 or b0 < 128:
-                    raise ProtocolError('bad control frame')
-            elif (op == 0) != (self._mop > 0):
-                raise ProtocolError('bad continuation')
-            self._need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if self.client else 4)
-            if self._need > 2:
-                return
-        if ln == 126:
-            ln = h[2] << 8 | h[3]
-        elif ln == 127:
-            if h[2] > 127:
-                raise ProtocolError('bad length')
-            ln = int.from_bytes(h[2:10], 'big')
-        if op < 8:
-            if op:
-                self._mop = op
-                self._msg = b''
-                self._mlen = 0
-                self._u = 0
-            if 0 < self.max_message < self._mlen + ln:
-                raise ProtocolError('message too big', 1009)
-            self._frag = b0 < 128 or not op
-            op = self._mop
-        self._key = None if self.client else h[self._need - 4:self._need]
-        self._hn = 0
-        self._need = 2
-        self._op = op        # for data frames, the message's opcode
-        self._fin = b0 > 127
-        self._phase = 0      # payload bytes of this frame so far (mask phase)
-        self._left = ln
-        if op > 7:
-            self._dst = bytearray(ln)
-            self._pos = 0
-        else:
-            self._dst = self._msg
-            self._pos = self._mlen
-        self._payload(0)
-
-    def _payload(self, k):
-        # k more payload bytes are at _dst[_pos:]: unmask and check them; finish the frame.
-        dst = self._dst
-        p = self._pos
-        if k:
-            if self._key:
-                _mask(dst, p, p + k, self._key, self._phase)
-            if self._op == OP_TEXT:
-                self._u = _scan(dst, p, p + k, self._u)
-                if self._u < 0:
-                    raise ProtocolError('invalid UTF-8', 1007)
-            self._phase += k
-            self._pos = p = p + k
-            self._left -= k
-        if self._left:
-            if p == len(dst):
-                # Room in the message buffer for (some of) the rest of the frame. A fragmented
-                # message grows by doubling, so that a stream of tiny fragments costs linear time.
-                need = p + self._left
-                if self._frag:
-                    need = max(need, p + p)
-                need = min(need, self.max_message or p + max(p, _STEP))
-                try:
-                    self._msg = self._dst = bytearray(need)
-                except (MemoryError, OverflowError):
-                    raise ProtocolError('message too big', 1009)
-                # A new buffer rather than extend(): CPython can't resize a buffer that a
-                # memoryview from buffer() may still export.
-                self._msg[:p] = dst
-            return
-        self._left = -1
-        self._dst = None
-        op = self._op
-        if op > 7:
-            ev = bytes(dst)
-            if op == OP_CLOSE:
-                n = len(ev)
-                code = None
-                if n:
-                    code = ev[0] << 8 | ev[1] if n > 1 else 0
-                    if not valid_close_code(code):
-                        raise ProtocolError('bad close code')
-                    if _scan(ev, 2, n, 0):
-                        raise ProtocolError('invalid UTF-8', 1007)
-                ev = (code, str(ev[2:], 'utf-8'))
-        else:
-            self._mlen = p
-            if not self._fin:
-                return
-            ev = self._msg or bytearray()
-            if len(ev) > p:  # the room left over by doubling
-                if MICROPYTHON:
-                    ev[p:] = b''  # shrinks in place
-                else:
-                    ev = ev[:p]
-            self._msg = None
-            self._mop = 0
-            if op == OP_TEXT:
-                if self._u:
-                    raise ProtocolError('invalid UTF-8', 1007)
-                ev = str(ev, 'utf-8')
-        self._ev.append((op, ev))

@@ -224,27 +224,11 @@ class WebSocket:
                 return ev
             exc = self._error
             if exc is not None:
-                # A protocol violation (after the events before it): send its code and drop.
+                # A protocol violation (after the events before it): send its code and drop
+                # (camdot.wsrefuse, loaded only when a peer breaks the rules; raises WebSocketError).
                 self._error = None
-                self.close_code = exc.code
-                try:
-                    await self.send_parts(8, (close_payload(exc.code, str(exc)[:100]),))
-                    # Read what the peer still sends until it pauses or closes: closing a socket
-                    # with unread data resets the connection, and the peer could lose our close.
-                    try:
-                        self._w.write_eof()      # CPython: tell the peer we are done
-                    except Exception:
-                        pass
-                    for _ in range(int(self.close_timeout * 10)):
-                        try:
-                            if not await asyncio.wait_for(self._r.read(self.read_size), 0.1):
-                                break
-                        except Exception:
-                            break
-                except (WebSocketError, ValueError):
-                    pass
-                await self._end()
-                raise WebSocketError('protocol error (%d)' % exc.code)
+                from camdot.wsrefuse import fail
+                await fail(self, exc)
             if self.closed:
                 raise WebSocketError('connection closed')
             self._rtask = asyncio.current_task()
@@ -345,15 +329,22 @@ class WebSocket:
         partial = False
         try:
             if s is not None:
-                off = s.write(h) or 0
-                if off < len(h):
-                    partial = True
-                    await self._stall(h, off)
-                for p in parts:
-                    off = s.write(p) or 0
-                    if off < len(p):
+                for b in (h,) + tuple(parts):
+                    off = s.write(b) or 0
+                    n = len(b)
+                    if off < n:
+                        # The socket is full: give the stream a small piece so that drain() waits
+                        # for room (copying only that piece), then write the rest straight to the
+                        # socket again.
                         partial = True
-                        await self._stall(p, off)
+                        b = memoryview(b)
+                        while off < n:
+                            end = min(off + _STALL, n)
+                            w.write(b[off:end])
+                            await w.drain()
+                            off = end
+                            if off < n:
+                                off += s.write(b[off:]) or 0
                 partial = False
                 # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
                 await w.drain()
@@ -382,19 +373,6 @@ class WebSocket:
         finally:
             self._wtask = None
             self._busy = False
-
-    async def _stall(self, b, off):
-        # The socket is full: give the stream a small piece so that drain() waits for room
-        # (copying only that piece), then write the rest straight to the socket again.
-        mv = memoryview(b)
-        n = len(mv)
-        while off < n:
-            end = min(off + _STALL, n)
-            self._w.write(mv[off:end])
-            await self._w.drain()
-            off = end
-            if off < n:
-                off += self._sock.write(mv[off:]) or 0
 
     # ---- closing ----
 

@@ -1,8 +1,13 @@
-"""Refused WebSocket upgrades, imported by camdot.websocket only when a request is refused.
+"""Refused WebSocket upgrades and failed connections: what camdot.websocket imports only when a
+request is refused or a peer breaks the protocol.
 
     from camdot.websocket import HandshakeError   # loaded from here on first use
 """
+import asyncio
+
 from microdot.microdot import HTTPException
+
+from camdot.frames import close_payload
 
 
 class HandshakeError(HTTPException):
@@ -51,3 +56,27 @@ def version_handler(request, exc):
 
 def _version_required(request):
     return 'Unsupported WebSocket version', 426, {'Sec-WebSocket-Version': '13'}
+
+
+async def fail(ws, exc):
+    """Fail `ws` for the ProtocolError `exc`: send its close code, drain, end; raises WebSocketError."""
+    from camdot.websocket import WebSocketError
+    ws.close_code = exc.code
+    try:
+        await ws.send_parts(8, (close_payload(exc.code, str(exc)[:100]),))
+        # Read what the peer still sends until it pauses or closes: closing a socket with unread
+        # data resets the connection, and the peer could lose our close.
+        try:
+            ws._w.write_eof()      # CPython: tell the peer we are done
+        except Exception:
+            pass
+        for _ in range(int(ws.close_timeout * 10)):
+            try:
+                if not await asyncio.wait_for(ws._r.read(ws.read_size), 0.1):
+                    break
+            except Exception:
+                break
+    except (WebSocketError, ValueError):
+        pass
+    await ws._end()
+    raise WebSocketError('protocol error (%d)' % exc.code)
