@@ -185,7 +185,7 @@ class Parser:
             if self._left:
                 if p == len(dst):
                     # Room in the message buffer for (some of) the rest of the frame. A fragmented
-                    # message grows by doubling, so that a stream of tiny fragments costs linear time.
+                    # message grows by doubling, so a stream of tiny fragments costs linear time.
                     need = p + self._left
                     if self._frag:
                         need = max(need, p + p)

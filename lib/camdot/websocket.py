@@ -100,8 +100,8 @@ class WebSocket:
     closed = False
     close_code = None    # the peer's close code; ours if it never answered; 1006: lost
     close_reason = ''
-    _error = _rtask = _wtask = _ktask = None
-    _busy = _kread = _pong = _aborted = _close_sent = _ended = False
+    _rtask = _wtask = _ktask = None
+    _busy = _kread = _pong = _aborted = _close_sent = False
 
     def __init__(self, request, reader=None, writer=None, client=False):
         self.request = request
@@ -173,20 +173,12 @@ class WebSocket:
               'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + accept_key(key) + '\r\n'
         if self.subprotocol:
             res += 'Sec-WebSocket-Protocol: ' + self.subprotocol + '\r\n'
-        await self._raw(res + '\r\n')
+        await self.send_parts(None, ((res + '\r\n').encode(),))
         if self.ping_interval:               # (the client does the same after its upgrade)
             try:
                 self._ktask = asyncio.create_task(self._keepalive())
             except MemoryError:              # after the 101: go on without a keepalive
                 pass
-
-    async def _raw(self, text):
-        w = self._w
-        if self._drains:
-            w.write(text.encode())
-            await w.drain()
-        else:                                # e.g. microdot's AsyncBytesIO
-            await w.awrite(text.encode())
 
     # ---- receiving ----
 
@@ -202,9 +194,8 @@ class WebSocket:
             if self._pending:
                 return self._pending.pop(0)
             op, data = await self._event()
-            if op == 1 or op == 2:
+            if op < 8:
                 return data
-            await self._control(op, data)
 
     def __aiter__(self):
         return self
@@ -216,21 +207,33 @@ class WebSocket:
             raise StopAsyncIteration
 
     async def _event(self):
-        # The next (opcode, payload) from the codec, reading as needed.
+        # The next (opcode, payload) from the codec, reading as needed. A control frame is
+        # handled here first: a ping answered, a pong noted, a close echoed (WebSocketError).
         p = self._parser
         while True:
             ev = p.next()
             if ev is not None:
+                op, data = ev
+                if op == 9:
+                    if not self._close_sent:
+                        await self.send_parts(10, (data,))
+                elif op == 10:
+                    self._pong = True
+                elif op == 8:
+                    code, self.close_reason = data
+                    self.close_code = 1005 if code is None else code
+                    if not self._close_sent:
+                        await self.send_parts(8, (close_payload(code),))   # echo the peer's code
+                    await self._end()
+                    raise WebSocketError('connection closed (%d)' % self.close_code)
                 return ev
-            exc = self._error
-            if exc is not None:
-                # A protocol violation (after the events before it): send its code and drop
-                # (camdot.wsrefuse, loaded only when a peer breaks the rules; raises WebSocketError).
-                self._error = None
-                from camdot.wsrefuse import fail
-                await fail(self, exc)
             if self.closed:
                 raise WebSocketError('connection closed')
+            if p.error:
+                # A protocol violation (after the events before it): send its code and drop
+                # (camdot.wsrefuse, loaded only when a peer breaks the rules; it raises).
+                from camdot.wsrefuse import fail
+                await fail(self, p.error)
             self._rtask = asyncio.current_task()
             try:
                 buf = self._buf
@@ -253,8 +256,7 @@ class WebSocket:
                             p.commit(n)
                         else:
                             p.feed(buf[:n])
-            except ProtocolError as e:
-                self._error = e
+            except ProtocolError:            # kept by the parser: handled above
                 n = 1
             except asyncio.CancelledError:
                 if self._aborted:
@@ -269,20 +271,6 @@ class WebSocket:
                     self.close_code = 1006
                 self.closed = True
                 raise WebSocketError('connection lost')
-
-    async def _control(self, op, data):
-        if op == 9:
-            if not self._close_sent:
-                await self.send_parts(10, (data,))
-        elif op == 10:
-            self._pong = True
-        elif op == 8:
-            code, self.close_reason = data
-            self.close_code = 1005 if code is None else code
-            if not self._close_sent:
-                await self.send_parts(8, (close_payload(code),))   # echo the peer's code
-            await self._end()
-            raise WebSocketError('connection closed (%d)' % self.close_code)
 
     # ---- sending ----
 
@@ -301,14 +289,17 @@ class WebSocket:
         """Send one message whose payload is the buffers in `parts`, one after the other.
 
         The header is written once and each buffer as it is, e.g. a small metadata header
-        followed by a camera frame's memoryview. (Every frame goes out through here.)
+        followed by a camera frame's memoryview. (Every frame goes out through here; opcode None
+        sends the parts as they are, unframed: the upgrade's HTTP head.)
         """
         if self._close_sent or self.closed:
             raise WebSocketError('connection closed')
         n = 0
         for p in parts:
             n += len(p)
-        if self._client:
+        if opcode is None:                   # the upgrade's HTTP head: sent as it is, no frame
+            h = b''
+        elif self._client:
             # Client frames are masked with a fresh key: this copy is unavoidable.
             from camdot.wsclient import masked
             h, parts = masked(opcode, parts, n)
@@ -328,35 +319,35 @@ class WebSocket:
         self._wtask = asyncio.current_task()
         partial = False
         try:
-            if s is not None:
-                for b in (h,) + tuple(parts):
-                    off = s.write(b) or 0
-                    n = len(b)
-                    if off < n:
-                        # The socket is full: give the stream a small piece so that drain() waits
-                        # for room (copying only that piece), then write the rest straight to the
-                        # socket again.
-                        partial = True
-                        b = memoryview(b)
-                        while off < n:
-                            end = min(off + _STALL, n)
-                            w.write(b[off:end])
-                            await w.drain()
-                            off = end
-                            if off < n:
-                                off += s.write(b[off:]) or 0
-                partial = False
+            i = -1
+            while i < len(parts):            # the header, then each part (no tuple per send)
+                b = parts[i] if i >= 0 else h
+                i += 1
+                if s is None:
+                    if self._drains:
+                        w.write(b)
+                    else:                    # e.g. microdot's AsyncBytesIO
+                        await w.awrite(b)
+                    continue
+                off = s.write(b) or 0
+                n = len(b)
+                if off < n:
+                    # The socket is full: give the stream a small piece so that drain() waits
+                    # for room (copying only that piece), then write the rest straight to the
+                    # socket again.
+                    partial = True
+                    b = memoryview(b)
+                    while off < n:
+                        end = min(off + _STALL, n)
+                        w.write(b[off:end])
+                        await w.drain()
+                        off = end
+                        if off < n:
+                            off += s.write(b[off:]) or 0
+            partial = False
+            if self._drains:
                 # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
                 await w.drain()
-            elif self._drains:
-                w.write(h)
-                for p in parts:
-                    w.write(p)
-                await w.drain()
-            else:                            # e.g. microdot's AsyncBytesIO
-                await w.awrite(h)
-                for p in parts:
-                    await w.awrite(p)
             if opcode == 8:
                 self._close_sent = True
         except asyncio.CancelledError:
@@ -399,9 +390,7 @@ class WebSocket:
             if self._rtask is not None or self._kread:
                 await asyncio.sleep(0.02)    # another task is reading: it will see the reply
                 continue
-            op, data = await self._event()
-            if op == 8:
-                await self._control(op, data)
+            await self._event()              # until the peer's close frame ends it
 
     async def _end(self):
         # The connection is over (may run more than once): stop the keepalive now, so a dead
@@ -412,8 +401,7 @@ class WebSocket:
         if t is not None and not self._kread and t is not asyncio.current_task():
             t.cancel()
         self._ktask = None
-        if self._client and not self._ended:
-            self._ended = True
+        if self._client:
             from camdot.wsclient import finish
             await finish(self)
 
@@ -441,18 +429,11 @@ class WebSocket:
                         op, data = await asyncio.wait_for(self._event(), left)
                     finally:
                         self._kread = False
-                    if op == 1 or op == 2:
+                    if op < 8:
                         self._pending.append(data)
-                    else:
-                        await self._control(op, data)
-        except asyncio.TimeoutError:
-            try:   # tell the peer if its socket still takes data, then drop it
-                await asyncio.wait_for(self.send_parts(
-                    8, (close_payload(1011, 'keepalive timeout'),)), 1)
-            except Exception:
-                pass
-            self.close_code = 1011
-            self.abort()
+        except asyncio.TimeoutError:         # a dead peer (camdot.wsrefuse: loaded only then)
+            from camdot.wsrefuse import dead
+            await dead(self)
         except (WebSocketError, OSError):
             pass
 

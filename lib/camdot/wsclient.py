@@ -40,7 +40,7 @@ async def connect(url, protocols=None, headers=None):
     for name in headers or {}:
         req += '%s: %s\r\n' % (name, headers[name])
     try:
-        await ws._raw(req + '\r\n')
+        await ws.send_parts(None, ((req + '\r\n').encode(),))
         status = (await reader.readline()).decode().split(' ', 2)
         got = {}
         while True:
@@ -83,7 +83,10 @@ def masked(op, parts, n):
 
 
 async def finish(ws):
-    """End a client connection: the server closes TCP first; wait a moment for that, then close."""
+    """End a client connection, once: the server closes TCP first; wait a moment, then close."""
+    if getattr(ws, '_finished', False):
+        return
+    ws._finished = True
     try:
         await asyncio.wait_for(ws._r.read(64), ws.close_timeout)
     except Exception:

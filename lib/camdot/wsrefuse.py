@@ -43,7 +43,7 @@ async def answer(ws, exc):
           'Connection: close\r\n' % (exc.status_code, phrase, len(exc.reason))
     for name in exc.headers:
         res += '%s: %s\r\n' % (name, exc.headers[name])
-    await ws._raw(res + '\r\n' + exc.reason)
+    await ws.send_parts(None, ((res + '\r\n' + exc.reason).encode(),))
 
 
 def version_handler(request, exc):
@@ -59,7 +59,7 @@ def _version_required(request):
 
 
 async def fail(ws, exc):
-    """Fail `ws` for the ProtocolError `exc`: send its close code, drain, end; raises WebSocketError."""
+    """Fail `ws` for the ProtocolError `exc`: send its code, drain, end; raise WebSocketError."""
     from camdot.websocket import WebSocketError
     ws.close_code = exc.code
     try:
@@ -80,3 +80,13 @@ async def fail(ws, exc):
         pass
     await ws._end()
     raise WebSocketError('protocol error (%d)' % exc.code)
+
+
+async def dead(ws):
+    """End `ws`, whose peer missed the keepalive's pong: close 1011 if its socket takes it."""
+    try:
+        await asyncio.wait_for(ws.send_parts(8, (close_payload(1011, 'keepalive timeout'),)), 1)
+    except Exception:
+        pass
+    ws.close_code = 1011
+    ws.abort()
