@@ -7,13 +7,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from servers import MPY, Server, free_port
 
-CHROMIUM = '/usr/bin/chromium'
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run']
 TOKEN = 'browser-Tok3n'
 
 
@@ -30,13 +26,6 @@ def server(tmp_path_factory):
     assert TOKEN not in srv.output
 
 
-@pytest.fixture(scope='module')
-def browser():
-    assert os.path.exists(CHROMIUM), 'Debian chromium is required (apt-get install chromium)'
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_login_then_live_page_and_mjpeg_on_the_cookie(server, browser):

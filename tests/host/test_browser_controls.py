@@ -12,20 +12,8 @@ import pytest
 
 from servers import MPY, Server, free_port
 
-CHROMIUM = '/usr/bin/chromium'
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run']
 
 
-@pytest.fixture(scope='module')
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail('%s is missing: apt-get install chromium (.ci/run does)' % CHROMIUM)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def frame_size(page):

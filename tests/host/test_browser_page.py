@@ -4,13 +4,9 @@ import json
 import os
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from servers import MPY, ROOT, Server, free_port
 
-CHROMIUM = '/usr/bin/chromium'
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run']
 ARTIFACTS = os.path.join(ROOT, 'tests', 'artifacts')
 
 # Pixel statistics of the canvas: mean brightness, spread, and a coarse 16x12 thumbnail.
@@ -37,13 +33,6 @@ def server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture(scope='module')
-def browser():
-    assert os.path.exists(CHROMIUM), 'Debian chromium is required (apt-get install chromium)'
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_live_view_over_websocket(server, browser):
