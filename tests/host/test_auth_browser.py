@@ -2,7 +2,6 @@
 with its WebSocket frames and the MJPEG stream working on the session cookie alone; and a page from
 another origin that cannot open the camera's WebSocket (cross-site WebSocket hijacking)."""
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

@@ -5,10 +5,7 @@ first one changes the frames it shows; the second one sees the new value and the
 live, and a change made with CameraWebServer's /control shows up in both.
 """
 import json
-import os
 import urllib.request
-
-import pytest
 
 from servers import MPY, Server, free_port
 
