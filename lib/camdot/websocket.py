@@ -42,13 +42,17 @@ class WebSocketError(Exception):
 
 def __getattr__(name):
     # Names a server connection does not need, loaded on first use: HandshakeError (the
-    # refused-upgrade path, camdot.wsrefuse) and connect (the client, camdot.wsclient).
+    # refused-upgrade path, camdot.wsrefuse), connect (the client, camdot.wsclient) and
+    # websocket_upgrade (camdot.wsupgrade).
     if name == 'HandshakeError':
         from camdot.wsrefuse import HandshakeError
         return HandshakeError
     if name == 'connect':
         from camdot.wsclient import connect
         return connect
+    if name == 'websocket_upgrade':     # microdot's in-route upgrade (camdot.wsupgrade)
+        from camdot.wsupgrade import websocket_upgrade
+        return websocket_upgrade
     raise AttributeError(name)
 
 
@@ -453,28 +457,6 @@ class WebSocket:
                 self._w.close()
         except Exception:
             pass
-
-
-async def websocket_upgrade(request, protocols=None, origins=None):
-    """Upgrade the request to a WebSocket inside a route; returns the WebSocket.
-
-        ws = await websocket_upgrade(request, protocols=['chat'])
-
-    A bad request raises HandshakeError (an HTTPException: 400, 403 or 426).
-    """
-    ws = WebSocket(request)
-    try:
-        await ws.handshake(protocols, origins)
-    except HTTPException as exc:         # HandshakeError (camdot.wsrefuse)
-        from camdot.wsrefuse import version_handler
-        version_handler(request, exc)
-        raise
-
-    @request.after_request
-    async def after_request(request, response):
-        return Response.already_handled
-
-    return ws
 
 
 def with_websocket(f=None, protocols=None, origins=None):

@@ -46,18 +46,6 @@ async def answer(ws, exc):
     await ws.send_parts(None, ((res + '\r\n' + exc.reason).encode(),))
 
 
-def version_handler(request, exc):
-    # websocket_upgrade: an HTTPException carries no headers, so the app answers 426 with the
-    # version through this error handler.
-    app = request.app
-    if exc.status_code == 426 and 426 not in app.error_handlers:
-        app.errorhandler(426)(_version_required)
-
-
-def _version_required(request):
-    return 'Unsupported WebSocket version', 426, {'Sec-WebSocket-Version': '13'}
-
-
 async def fail(ws, exc):
     """Fail `ws` for the ProtocolError `exc`: send its code, drain, end; raise WebSocketError."""
     from camdot.websocket import WebSocketError

@@ -181,6 +181,41 @@ async def test_server_close_code_and_handler_error_reach_the_client():
     await serving(test)
 
 
+async def test_websocket_upgrade_inside_a_route():
+    # microdot's in-route API (loaded from camdot.wsupgrade on first use).
+    from camdot.websocket import websocket_upgrade
+    app = Microdot()
+
+    @app.route('/echo')
+    async def upgraded(request):
+        ws = await websocket_upgrade(request, protocols=['v1'])
+        await ws.send(await ws.receive())
+        await ws.close(4002)
+
+    async def test(url):
+        ws = await connect(url, protocols=['v1'])
+        assert ws.subprotocol == 'v1'
+        await ws.send('up')
+        assert await ws.receive() == 'up'
+        await araises(WebSocketError, ws.receive())
+        assert ws.close_code == 4002
+        # A refused upgrade is answered by the app; 426 names the version spoken.
+        reader, writer = await asyncio.open_connection('127.0.0.1', int(url.split(':')[2][:-5]))
+        writer.write(('GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'
+                      'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n'
+                      'Sec-WebSocket-Version: 8\r\n\r\n' % KEY).encode())
+        await writer.drain()
+        head = b''
+        while b'\r\n\r\n' not in head:
+            chunk = await reader.read(256)
+            assert chunk, head
+            head += chunk
+        writer.close()
+        assert head.split(b' ')[1] == b'426', head
+        assert b'\r\nSec-WebSocket-Version: 13\r\n' in head, head
+    await serving(test, app)
+
+
 async def test_refused_upgrade_is_a_client_error():
     async def test(url):
         exc = await araises(WebSocketError, connect(url.replace('/echo', '/nowhere')))
