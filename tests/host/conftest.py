@@ -12,9 +12,13 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networki
                  '--disable-component-update', '--disable-sync', '--no-first-run']
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def browser():
-    """Debian's chromium driven by Playwright; a missing browser is a failure, not a skip."""
+    """Debian's chromium driven by Playwright; a missing browser is a failure, not a skip.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and later tests need asyncio.run().
+    """
     if not os.path.exists(CHROMIUM):
         pytest.fail('%s is missing: apt-get install chromium (.ci/run does)' % CHROMIUM)
     from playwright.sync_api import sync_playwright
