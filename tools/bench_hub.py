@@ -8,10 +8,7 @@ trip through get(), and the heap allocated per publish (MicroPython only).
 """
 import sys
 
-_here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
-sys.path.insert(0, _here + '/../lib')
-if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
-    sys.path.append('.frozen')
+import repo_paths  # noqa: E402,F401  (lib/ and .deps/ first)
 
 import asyncio  # noqa: E402
 import gc  # noqa: E402

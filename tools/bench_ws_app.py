@@ -9,17 +9,7 @@ of 50 KB (one buffer, allocated once), then K more with the GC off, then the tex
 import gc
 import sys
 
-
-def _use_repo_paths():
-    here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
-    for p in (here + '/../.deps', here + '/../lib'):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
-        sys.path.append('.frozen')
-
-
-_use_repo_paths()
+import repo_paths  # noqa: E402,F401  (lib/ and .deps/ first)
 
 from microdot import Microdot  # noqa: E402
 

@@ -12,13 +12,7 @@ and messages dropped for slow clients.
 """
 import sys
 
-# Run from anywhere: put the repo's lib/ and .deps/ first (keep '.frozen': the unix port's asyncio).
-_here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
-for _p in (_here + '/../.deps', _here + '/../lib'):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
-    sys.path.append('.frozen')
+import repo_paths  # noqa: E402,F401  (lib/ and .deps/ first)
 
 import asyncio  # noqa: E402
 import gc  # noqa: E402

@@ -10,19 +10,7 @@ Text is echoed as text, binary as binary, close codes are echoed. Options: --max
 """
 import sys
 
-
-def _use_repo_paths():
-    # Find lib/ and the staged dependencies relative to this file (no os.path on MicroPython).
-    here = __file__.rsplit('/', 1)[0] if '/' in __file__ else '.'
-    root = here + '/..'
-    for p in (root + '/.deps', root + '/lib'):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    if sys.implementation.name == 'micropython' and '.frozen' not in sys.path:
-        sys.path.append('.frozen')   # the unix port's frozen asyncio
-
-
-_use_repo_paths()
+import repo_paths  # noqa: E402,F401  (lib/ and .deps/ first)
 
 import asyncio  # noqa: E402
 
