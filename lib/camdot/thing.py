@@ -150,6 +150,16 @@ def _article(kind):
     return ('an ' if kind[0] in 'aeiou' else 'a ') + kind
 
 
+def _app_error(exc, name, failed='%s failed: %s'):
+    """The ThingError for an exception raised by app code (a writer or an action handler):
+    its own ThingError, 400 for a ValueError (a value the device refuses), else 500."""
+    if isinstance(exc, ThingError):
+        return exc
+    if isinstance(exc, ValueError):
+        return ThingError(400, '%s: %s' % (name, exc))
+    return ThingError(500, failed % (name, exc))
+
+
 class Thing:
     """One Web Thing. `name` keys its hub topics ('thing/<name>/...'), `id` is the TD's URI.
 
@@ -245,12 +255,8 @@ class Thing:
         if writer is not None:
             try:
                 writer(name, value)
-            except ThingError:
-                raise
-            except ValueError as exc:
-                raise ThingError(400, '%s: %s' % (name, exc))
             except Exception as exc:
-                raise ThingError(500, 'applying %s failed: %s' % (name, exc))
+                raise _app_error(exc, name, 'applying %s failed: %s')
         self._store(name, value)
         return value
 
@@ -283,12 +289,8 @@ class Thing:
             out = handler(input)
             if out is not None and hasattr(out, 'send'):
                 out = await out
-        except ThingError:
-            raise
-        except ValueError as exc:
-            raise ThingError(400, '%s: %s' % (name, exc))
         except Exception as exc:
-            raise ThingError(500, '%s failed: %s' % (name, exc))
+            raise _app_error(exc, name)
         return out
 
     def emit(self, name, data=None):
