@@ -1,6 +1,6 @@
 """Viper bodies for camdot.mask and camdot.utf8 (MicroPython only: CPython can't even define them).
 
-    from camdot._viper import mask, utf8   # chosen by camdot.mask / camdot.utf8, not used directly
+    from camdot._viper import mask_range, scan  # chosen by camdot.mask / camdot.utf8, not used directly
 """
 import sys
 
@@ -11,7 +11,7 @@ if sys.byteorder != 'little':  # mask() builds its key word little-endian
 
 
 @micropython.viper
-def mask(buf: ptr8, start: int, end: int, key: ptr8, phase: int):
+def mask_range(buf: ptr8, start: int, end: int, key: ptr8, phase: int):
     # buf[i] ^= key[(i - start + phase) & 3] for start <= i < end; 32-bit words where aligned
     # (Xtensa faults on unaligned ptr32), bytes for the unaligned head and the tail.
     i = start
@@ -36,7 +36,7 @@ def mask(buf: ptr8, start: int, end: int, key: ptr8, phase: int):
 
 
 @micropython.viper
-def utf8(buf: ptr8, start: int, end: int, state: int) -> int:
+def scan(buf: ptr8, start: int, end: int, state: int) -> int:
     # UTF-8 state machine; state 0 = between characters, else need | lo << 2 | hi << 10 (the
     # number of continuation bytes still expected and the allowed range of the next one); -1 = invalid.
     s = state

@@ -9,8 +9,6 @@ Events: OP_TEXT -> str, OP_BINARY -> bytearray (the whole message), OP_PING/OP_P
 OP_CLOSE -> (code or None, reason). Zero-copy reading: `p.buffer()` is a memoryview where the
 next bytes go (at most `p.wanted()`, which never runs past the current frame): fill it, `p.commit(n)`.
 """
-import struct
-
 from camdot.compat import MICROPYTHON, const
 
 OP_CONT = const(0)
@@ -24,15 +22,15 @@ OP_PONG = const(10)
 # allocating whatever length a peer announces.
 _STEP = const(65536)
 
-_mask = _scan = None
+scan = None
 if MICROPYTHON:
     try:  # the viper bodies straight away: camdot.mask and camdot.utf8 cost RAM to import
-        from camdot._viper import mask as _mask, utf8 as _scan
+        from camdot._viper import mask_range, scan
     except Exception:
         pass
-if _scan is None:
-    from camdot.mask import mask_range as _mask
-    from camdot.utf8 import scan as _scan
+if scan is None:
+    from camdot.mask import mask_range
+    from camdot.utf8 import scan
 
 
 class ProtocolError(Exception):
@@ -55,9 +53,9 @@ def header(opcode, length, fin=True, mask=None):
     if length < 126:
         h = bytes((b0, m | length))
     elif length < 65536:
-        h = struct.pack('!BBH', b0, m | 126, length)
+        h = bytes((b0, m | 126)) + length.to_bytes(2, 'big')
     else:
-        h = struct.pack('!BBQ', b0, m | 127, length)
+        h = bytes((b0, m | 127)) + length.to_bytes(8, 'big')
     return h + mask if mask else h
 
 
@@ -68,7 +66,7 @@ def close_payload(code=1000, reason=''):
     reason = reason.encode() if isinstance(reason, str) else bytes(reason)
     if not valid_close_code(code) or len(reason) > 123:
         raise ValueError('bad close code or reason')
-    return struct.pack('!H', code) + reason
+    return code.to_bytes(2, 'big') + reason
 
 
 class Parser:
@@ -174,9 +172,9 @@ class Parser:
             p = self._pos
             if n:
                 if self._key:
-                    _mask(dst, p, p + n, self._key, self._phase)
+                    mask_range(dst, p, p + n, self._key, self._phase)
                 if self._op == OP_TEXT:
-                    self._u = _scan(dst, p, p + n, self._u)
+                    self._u = scan(dst, p, p + n, self._u)
                     if self._u < 0:
                         raise ProtocolError('invalid UTF-8', 1007)
                 self._phase += n
@@ -210,7 +208,7 @@ class Parser:
                         code = ev[0] << 8 | ev[1] if n > 1 else 0
                         if not valid_close_code(code):
                             raise ProtocolError('bad close code')
-                        if _scan(ev, 2, n, 0):
+                        if scan(ev, 2, n, 0):
                             raise ProtocolError('invalid UTF-8', 1007)
                     ev = (code, str(ev[2:], 'utf-8'))
             else:

@@ -31,7 +31,7 @@ def xor_blocks(buf, start, end, key, phase, block=256):
 mask_range = xor_blocks
 if MICROPYTHON:
     try:
-        from camdot._viper import mask as mask_range
+        from camdot._viper import mask_range
     except Exception:  # no viper emitter in this firmware (or a big-endian CPU)
         pass
 else:

@@ -19,7 +19,7 @@ import hashlib
 from microdot import Request, Response
 from microdot.microdot import HTTPException
 
-from camdot.compat import MICROPYTHON, const, print_exception, ticks_diff, ticks_ms
+from camdot.compat import MICROPYTHON, const, print_exception
 from camdot.frames import Parser, ProtocolError, header, close_payload
 
 try:
@@ -104,8 +104,9 @@ class WebSocket:
     closed = False
     close_code = None    # the peer's close code; ours if it never answered; 1006: lost
     close_reason = ''
-    _rtask = _wtask = _ktask = None
-    _busy = _kread = _pong = _aborted = _close_sent = False
+    _rtask = _wtask = _ktask = None      # the tasks reading, writing, and keeping alive
+    _kread = _pong = _aborted = _close_sent = False
+    _pending = ()        # messages the keepalive read while nobody was receiving
 
     def __init__(self, request, reader=None, writer=None, client=False):
         self.request = request
@@ -119,10 +120,8 @@ class WebSocket:
         self._sock = getattr(writer, 's', None) if MICROPYTHON else None
         self._buf = memoryview(bytearray(self.read_size)) \
             if MICROPYTHON and hasattr(reader, 'readinto') else None
-        self._client = client
         limit = self.max_message_length
         self._parser = Parser(client, Request.max_body_length if limit == -1 else limit)
-        self._pending = []        # messages the keepalive read while nobody was receiving
 
     # ---- the opening handshake (server) ----
 
@@ -179,8 +178,9 @@ class WebSocket:
             res += 'Sec-WebSocket-Protocol: ' + self.subprotocol + '\r\n'
         await self.send_parts(None, ((res + '\r\n').encode(),))
         if self.ping_interval:               # (the client does the same after its upgrade)
-            try:
-                self._ktask = asyncio.create_task(self._keepalive())
+            try:   # camdot.wskeepalive: loaded only when keepalive pings are wanted
+                from camdot.wskeepalive import keepalive
+                self._ktask = asyncio.create_task(keepalive(self))
             except MemoryError:              # after the 101: go on without a keepalive
                 pass
 
@@ -303,7 +303,7 @@ class WebSocket:
             n += len(p)
         if opcode is None:                   # the upgrade's HTTP head: sent as it is, no frame
             h = b''
-        elif self._client:
+        elif self._parser.client:
             # Client frames are masked with a fresh key: this copy is unavoidable.
             from camdot.wsclient import masked
             h, parts = masked(opcode, parts, n)
@@ -313,11 +313,10 @@ class WebSocket:
                 for p in parts:
                     h += p
                 parts = ()
-        while self._busy:                    # one frame at a time on the wire
+        while self._wtask is not None:       # one frame at a time on the wire
             await asyncio.sleep(0.002)
             if self.closed:
                 raise WebSocketError('connection closed')
-        self._busy = True
         w = self._w
         s = self._sock
         self._wtask = asyncio.current_task()
@@ -367,7 +366,6 @@ class WebSocket:
             raise WebSocketError('connection lost')
         finally:
             self._wtask = None
-            self._busy = False
 
     # ---- closing ----
 
@@ -405,41 +403,9 @@ class WebSocket:
         if t is not None and not self._kread and t is not asyncio.current_task():
             t.cancel()
         self._ktask = None
-        if self._client:
+        if self._parser.client:
             from camdot.wsclient import finish
             await finish(self)
-
-    # ---- keepalive ----
-
-    async def _keepalive(self):
-        # Ping every ping_interval; a peer whose pong does not come within the timeout is dead.
-        timeout = self.ping_timeout or self.ping_interval
-        try:
-            while not self.closed:
-                await asyncio.sleep(self.ping_interval)
-                self._pong = False
-                await asyncio.wait_for(self.send_parts(9, (b'',)), timeout)
-                start = ticks_ms()
-                while not self._pong:
-                    left = timeout - ticks_diff(ticks_ms(), start) / 1000
-                    if left <= 0:
-                        raise asyncio.TimeoutError
-                    if self._rtask is not None or len(self._pending) > 7:
-                        await asyncio.sleep(0.05)    # the receiving task sees the pong
-                        continue
-                    # Nobody is receiving (a send-only handler): read here, keep messages.
-                    self._kread = True
-                    try:
-                        op, data = await asyncio.wait_for(self._event(), left)
-                    finally:
-                        self._kread = False
-                    if op < 8:
-                        self._pending.append(data)
-        except asyncio.TimeoutError:         # a dead peer (camdot.wsrefuse: loaded only then)
-            from camdot.wsrefuse import dead
-            await dead(self)
-        except (WebSocketError, OSError):
-            pass
 
     def abort(self):
         """Drop the connection now, without a close handshake (e.g. a send was cut off)."""
@@ -489,7 +455,7 @@ def with_websocket(f=None, protocols=None, origins=None):
         except (WebSocketError, OSError):
             pass
         except MemoryError:
-            ws._pending = []
+            ws._pending = ()
             gc.collect()
             print('camdot.websocket: out of memory; closing this connection with 1011')
             code = 1011

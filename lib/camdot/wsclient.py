@@ -7,7 +7,7 @@ import asyncio
 import binascii
 import os
 
-from camdot.frames import _mask, header
+from camdot.frames import header, mask_range
 from camdot.websocket import WebSocket, WebSocketError, _tokens, accept_key
 
 
@@ -64,7 +64,8 @@ async def connect(url, protocols=None, headers=None):
     ws.subprotocol = sub
     if ws.ping_interval:                     # as WebSocket.handshake does on the server
         try:
-            ws._ktask = asyncio.create_task(ws._keepalive())
+            from camdot.wskeepalive import keepalive
+            ws._ktask = asyncio.create_task(keepalive(ws))
         except MemoryError:
             pass
     return ws
@@ -78,7 +79,7 @@ def masked(op, parts, n):
     for p in parts:
         buf[i:i + len(p)] = p
         i += len(p)
-    _mask(buf, 0, n, key, 0)                 # the codec's body: camdot.mask stays unloaded
+    mask_range(buf, 0, n, key, 0)                 # the codec's body: camdot.mask stays unloaded
     return header(op, n, mask=key), (buf,)
 
 

@@ -69,12 +69,3 @@ async def fail(ws, exc):
     await ws._end()
     raise WebSocketError('protocol error (%d)' % exc.code)
 
-
-async def dead(ws):
-    """End `ws`, whose peer missed the keepalive's pong: close 1011 if its socket takes it."""
-    try:
-        await asyncio.wait_for(ws.send_parts(8, (close_payload(1011, 'keepalive timeout'),)), 1)
-    except Exception:
-        pass
-    ws.close_code = 1011
-    ws.abort()

@@ -151,7 +151,7 @@ def test_codec_cross_compiles_and_runs_as_mpy(tmp_path):
                         os.path.join(lib, name + '.py')], check=True)
     script = (
         "import camdot.frames as f, camdot._viper as v\n"
-        "assert f.__file__.endswith('.mpy') and f._mask is v.mask and f._scan is v.utf8\n"
+        "assert f.__file__.endswith('.mpy') and f.mask_range is v.mask_range and f.scan is v.scan\n"
         "from camdot.mask import apply_mask\n"
         "from camdot.utf8 import valid\n"
         "b = bytearray(bytes(range(256)) * 3)\n"

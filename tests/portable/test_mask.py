@@ -30,7 +30,7 @@ def bodies():
 def test_fast_body_is_selected():
     if sys.implementation.name == 'micropython':
         from camdot import _viper
-        assert mask.mask_range is _viper.mask
+        assert mask.mask_range is _viper.mask_range
     else:
         assert mask.mask_range is not xor_blocks
 

@@ -67,7 +67,7 @@ def first_failure(body, data):
 def test_fast_body_is_selected():
     if sys.implementation.name == 'micropython':
         from camdot import _viper
-        assert utf8.scan is _viper.utf8
+        assert utf8.scan is _viper.scan
     else:
         assert utf8.scan is not scan_py
 
