@@ -1,51 +1,26 @@
 """The one place where MicroPython and CPython differ. Keep it small.
 
     from camdot.compat import MICROPYTHON, const, ticks_ms, ticks_diff, mem_free
+
+On MicroPython these are the runtime's own functions; on CPython camdot._cpython supplies them.
+(Two files so that a board never loads the CPython side: every function in a .mpy file costs
+RAM when it is imported, called or not.)
 """
-import gc
 import sys
-import time
 
 MICROPYTHON = sys.implementation.name == 'micropython'
 
-try:
+if MICROPYTHON:
+    from gc import mem_alloc, mem_free
     from micropython import const
-except ImportError:
-    def const(value):
-        return value
+    from time import ticks_add, ticks_diff, ticks_ms
 
-try:
-    from time import ticks_ms, ticks_diff, ticks_add
-except ImportError:
-    def ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def ticks_diff(end, start):
-        return end - start
-
-    def ticks_add(ticks, delta):
-        return ticks + delta
-
-
-def mem_free():
-    """Free GC heap in bytes, or None where the runtime does not say (CPython)."""
-    f = getattr(gc, 'mem_free', None)
-    return f() if f else None
-
-
-def mem_alloc():
-    """Allocated GC heap in bytes, or None on CPython."""
-    f = getattr(gc, 'mem_alloc', None)
-    return f() if f else None
-
-
-def print_exception(exc, file=sys.stderr):
-    """Print a traceback on either runtime."""
-    if hasattr(sys, 'print_exception'):
+    def print_exception(exc, file=sys.stderr):
+        """Print a traceback on either runtime."""
         sys.print_exception(exc, file)
-    else:
-        import traceback
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
+else:
+    from camdot._cpython import (  # noqa: F401
+        const, mem_alloc, mem_free, print_exception, ticks_add, ticks_diff, ticks_ms)
 
 
 def getenv(name, default=None):
