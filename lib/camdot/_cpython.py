@@ -4,7 +4,6 @@
 """
 import sys
 import time
-import traceback
 
 
 def const(value):
@@ -35,4 +34,5 @@ def mem_alloc():
 
 def print_exception(exc, file=sys.stderr):
     """Print a traceback on either runtime."""
+    import traceback
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
