@@ -9,6 +9,8 @@ Events: OP_TEXT -> str, OP_BINARY -> bytearray (the whole message), OP_PING/OP_P
 OP_CLOSE -> (code or None, reason). Zero-copy reading: `p.buffer()` is a memoryview where the
 next bytes go (at most `p.wanted()`, which never runs past the current frame): fill it, `p.commit(n)`.
 """
+from struct import pack
+
 from camdot.compat import MICROPYTHON, const
 
 OP_CONT = const(0)
@@ -53,9 +55,9 @@ def header(opcode, length, fin=True, mask=None):
     if length < 126:
         h = bytes((b0, m | length))
     elif length < 65536:
-        h = bytes((b0, m | 126)) + length.to_bytes(2, 'big')
+        h = pack('!BBH', b0, m | 126, length)    # (one allocation)
     else:
-        h = bytes((b0, m | 127)) + length.to_bytes(8, 'big')
+        h = pack('!BBQ', b0, m | 127, length)
     return h + mask if mask else h
 
 
