@@ -19,7 +19,7 @@ import hashlib
 from microdot import Request, Response
 from microdot.microdot import HTTPException
 
-from camdot.compat import MICROPYTHON, const, print_exception
+from camdot.compat import MICROPYTHON, const, print_exception, ticks_diff, ticks_ms
 from camdot.frames import Parser, ProtocolError, header, close_payload
 
 try:
@@ -34,6 +34,10 @@ _JOIN = const(1024)
 _DIRECT = const(512)
 # MicroPython: what a full socket is handed through the stream, to wait for room.
 _STALL = const(512)
+# MicroPython: a send the socket takes whole does not wait for the event loop, but a task that
+# sends without pause still yields to the others once every _FAIR ms (_yielded: when last).
+_FAIR = const(2)
+_yielded = 0
 
 
 class WebSocketError(Exception):
@@ -296,6 +300,7 @@ class WebSocket:
         followed by a camera frame's memoryview. (Every frame goes out through here; opcode None
         sends the parts as they are, unframed: the upgrade's HTTP head.)
         """
+        global _yielded
         if self._close_sent or self.closed:
             raise WebSocketError('connection closed')
         n = 0
@@ -348,9 +353,12 @@ class WebSocket:
                         if off < n:
                             off += s.write(b[off:]) or 0
             partial = False
-            if self._drains:
-                # Also yields once per message, as microdot's awrite() does: a send loop stays fair.
-                await w.drain()
+            if s is None:
+                if self._drains:
+                    await w.drain()          # (CPython: flow control)
+            elif ticks_diff(ticks_ms(), _yielded) >= _FAIR:
+                _yielded = ticks_ms()
+                await asyncio.sleep(0)
             if opcode == 8:
                 self._close_sent = True
         except asyncio.CancelledError:

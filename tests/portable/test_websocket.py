@@ -5,7 +5,7 @@ import asyncio
 from microdot import Microdot, Request
 from microdot.microdot import AsyncBytesIO, NoCaseDict
 
-from camdot.compat import ticks_diff, ticks_ms
+from camdot.compat import MICROPYTHON, ticks_diff, ticks_ms
 from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
                               with_websocket)
 from harness import araises, free_port
@@ -276,3 +276,45 @@ async def test_keepalive_stops_when_the_peer_vanishes():
         await serving(test, app)
     finally:
         WebSocket.ping_interval = 0
+
+
+class Sink:
+    """A socket that takes every write whole (MicroPython's stream keeps its socket in `s`)."""
+
+    def write(self, b):
+        return len(b)
+
+
+class FastStream:
+    def __init__(self):
+        self.s = Sink()
+
+    def write(self, b):
+        pass
+
+    async def drain(self):
+        await asyncio.sleep(0)
+
+
+async def test_a_send_loop_lets_other_tasks_run():
+    ws = WebSocket(None, AsyncBytesIO(b''), FastStream())
+    ran = [0]
+
+    async def other():
+        while True:
+            ran[0] += 1
+            await asyncio.sleep(0)
+    task = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    before = ran[0]
+    sent = 0
+    start = ticks_ms()
+    while ticks_diff(ticks_ms(), start) < 30:
+        await ws.send('x' * 16)
+        sent += 1
+    task.cancel()
+    others = ran[0] - before
+    assert others >= 5, others
+    if MICROPYTHON:
+        # Sends the socket takes whole don't wait for the event loop each time, only every ~2 ms.
+        assert others < sent // 4, (others, sent)
