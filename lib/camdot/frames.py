@@ -138,7 +138,7 @@ class Parser:
                         raise ProtocolError('bad continuation')
                     self._need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + \
                         (0 if self.client else 4)
-                    if self._need > 2:
+                    if self._hn < self._need:
                         return
                 if ln == 126:
                     ln = h[2] << 8 | h[3]
@@ -242,8 +242,16 @@ class Parser:
         i = 0
         n = len(mv)
         while i < n:
-            b = self.buffer()
-            k = min(len(b), n - i)
-            b[:k] = mv[i:i + k]
+            k = n - i
+            if self._hn == 0 and self._left < 0 and k > 1:
+                # A header starts here: take all of it that is here at once (its size as
+                # commit() works it out from the second byte).
+                ln = mv[i + 1] & 127
+                k = min(k, 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if self.client else 4))
+                self._h[:k] = mv[i:i + k]
+            else:
+                b = self.buffer()
+                k = min(len(b), k)
+                b[:k] = mv[i:i + k]
             i += k
             self.commit(k)
