@@ -1,6 +1,6 @@
 """microdot.websocket vs camdot.websocket, side by side on the same unix-port binary.
 
-    .venv/bin/python tools/bench_ws.py [--rounds 3] [--seconds 1.0]
+    .venv/bin/python tools/bench_ws.py [--rounds 9] [--seconds 1.0]
 
 Both servers run tools/bench_ws_app.py (the same app, one with each module) on the unix port;
 one `websockets` client drives them in alternating rounds. Figures (the median round) and the
@@ -26,15 +26,19 @@ MPY_BUILD = 'build/mpy-x64'   # `make` compiles lib/ and microdot to .mpy here (
 HEAP = '8M'        # room for microdot's per-send copies while the GC is off (alloc figure)
 KB64 = 65536
 
+# Heap growth of each import; and of the interned-name (qstr) table alone, which MicroPython grows
+# by doubling: the import that adds the first name past its room pays for the whole new block.
 IMPORT = '''
-import gc
+import gc, micropython
 gc.collect(); a = gc.mem_alloc()
 import microdot
 gc.collect(); b = gc.mem_alloc()
+micropython.qstr_info()
 import %s
 gc.collect(); c = gc.mem_alloc()
 import %s
 gc.collect(); d = gc.mem_alloc()
+micropython.qstr_info()
 print(b - a, c - b, d - c)
 '''
 
@@ -85,8 +89,10 @@ def import_ram(impl, path=MICROPYPATH):
     modules = ('microdot.helpers', 'microdot.websocket') if impl == 'microdot' else \
         ('camdot.frames', 'camdot.websocket')
     out = subprocess.run([MPY, '-c', IMPORT % modules], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=30)
-    return [int(v) for v in out.stdout.split()]
+                         text=True, timeout=30).stdout.splitlines()
+    # qstr_info(): '... n_total_bytes=N', before and after the two imports
+    qstr = [int(line.split('n_total_bytes=')[1].split()[0]) for line in out[:2]]
+    return [int(v) for v in out[2].split()] + [qstr[1] - qstr[0]]
 
 
 def median(values):
@@ -113,7 +119,7 @@ async def measure(urls, rounds, seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--rounds', type=int, default=9)
     ap.add_argument('--seconds', type=float, default=1.0)
     args = ap.parse_args()
     servers = {}
@@ -129,14 +135,16 @@ def main():
         for srv in servers.values():
             srv.stop()
     for impl in IMPLS:
-        base, dep, mod = import_ram(impl)
+        base, dep, mod, names = import_ram(impl)
         figures[impl]['import'] = dep + mod
+        figures[impl]['import_names'] = names
         figures[impl]['import_dep'] = dep
         figures[impl]['import_own'] = mod
         figures[impl]['import_total'] = base + dep + mod
         if os.path.exists(os.path.join(ROOT, MPY_BUILD, '.stamp')):   # as the board loads them
-            base, dep, mod = import_ram(impl, MPY_BUILD + ':.frozen')
+            base, dep, mod, names = import_ram(impl, MPY_BUILD + ':.frozen')
             figures[impl]['import_mpy'] = dep + mod
+            figures[impl]['import_mpy_names'] = names
     m, c = figures['microdot'], figures['camdot']
     rows = [
         ('16 B text echo, round trips/s', 'echo16', '%.0f', '>= 1.0x'),
@@ -146,10 +154,12 @@ def main():
         ('import RAM after microdot (B)', 'import', '%d', '<= 12 KB'),
         ('  of which helpers / codec (B)', 'import_dep', '%d', ''),
         ('  of which the websocket module (B)', 'import_own', '%d', ''),
+        ('  of which interned names (B)', 'import_names', '%d', ''),
         ('import RAM, microdot + all that (B)', 'import_total', '%d', ''),
     ]
     if 'import_mpy' in c:
         rows.append(('import RAM after microdot, .mpy (B)', 'import_mpy', '%d', ''))
+        rows.append(('  of which interned names (B)', 'import_mpy_names', '%d', ''))
     print('unix port %s, heap %s, %d alternating rounds (median), %.1f s each' % (
         MPY, HEAP, args.rounds, args.seconds))
     print('%-36s %12s %12s %8s  %s' % ('figure', 'microdot', 'camdot', 'ratio', 'target'))
