@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -95,6 +96,36 @@ def import_ram(impl, path=MICROPYPATH):
     return [int(v) for v in out[2].split()] + [qstr[1] - qstr[0]]
 
 
+async def echoes(url, n):
+    async with ws(url) as c:
+        for _ in range(n):
+            await c.send('x' * 16)
+            await c.recv()
+
+
+def instructions(impl, n):
+    """User-space instructions the server executes over a connection that echoes n 16 B messages
+    (valgrind counts them: the same figure run after run, whatever else the machine does)."""
+    port = free_port()
+    out = os.path.join(ROOT, 'build', 'callgrind.%s.%d' % (impl, n))
+    srv = Server(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + out, MPY,
+                  '-X', 'heapsize=' + HEAP, 'tools/bench_ws_app.py', impl, str(port)], port,
+                 timeout=120).__enter__()
+    try:
+        asyncio.run(echoes('ws://127.0.0.1:%d/echo' % port, n))
+    finally:
+        srv.stop(timeout=60)               # valgrind writes its counts on the way out
+    with open(out) as f:
+        total = int(f.read().split('\nsummary: ')[1].split()[0])
+    os.remove(out)
+    return total
+
+
+def instructions_per_echo(impl):
+    # The difference of two runs leaves out start-up, the upgrade and the close.
+    return (instructions(impl, 1200) - instructions(impl, 200)) / 1000
+
+
 def median(values):
     values = sorted(values)
     return values[len(values) // 2]
@@ -122,6 +153,8 @@ def main():
     ap.add_argument('--rounds', type=int, default=9)
     ap.add_argument('--seconds', type=float, default=1.0)
     args = ap.parse_args()
+    if not shutil.which('valgrind'):
+        sys.exit('bench_ws: valgrind not found (apt-get install -y valgrind)')
     servers = {}
     urls = {}
     try:
@@ -135,6 +168,7 @@ def main():
         for srv in servers.values():
             srv.stop()
     for impl in IMPLS:
+        figures[impl]['echo16_instr'] = instructions_per_echo(impl)
         base, dep, mod, names = import_ram(impl)
         figures[impl]['import'] = dep + mod
         figures[impl]['import_names'] = names
@@ -148,6 +182,7 @@ def main():
     m, c = figures['microdot'], figures['camdot']
     rows = [
         ('16 B text echo, round trips/s', 'echo16', '%.0f', '>= 1.0x'),
+        ('  server instructions per echo', 'echo16_instr', '%.0f', '(valgrind; fewer is better)'),
         ('64 KiB binary echo (masked), MiB/s', 'echo64k', '%.1f', '>= 10x'),
         ('50 KB server->client, msg/s', 'push', '%.0f', '>= 1.0x'),
         ('bytes allocated per 50 KB send', 'alloc', '%d', '< 1 KB'),
