@@ -2,7 +2,7 @@
 
     p = Parser(client=False, max_message=0)   # server role: incoming frames must be masked
     p.feed(data)                              # any chunking; raises ProtocolError (.code)
-    ev = p.next()                             # None or (opcode, payload)
+    ev = p.next()                             # None or (opcode, payload); or pop(0) p.events
     writer.write(header(OP_BINARY, len(payload))); writer.write(payload)
 
 Events: OP_TEXT -> str, OP_BINARY -> bytearray (the whole message), OP_PING/OP_PONG -> bytes,
@@ -86,11 +86,11 @@ class Parser:
         self._msg = None     # the message buffer (may have room beyond _mlen)
         self._mlen = 0       # message bytes received in finished frames
         self._u = 0          # UTF-8 state of the text message in progress
-        self._ev = []
+        self.events = []     # completed (opcode, payload) events, oldest first: see next()
 
     def next(self):
         """The next event (opcode, payload) or None. Events completed before an error are kept."""
-        return self._ev.pop(0) if self._ev else None
+        return self.events.pop(0) if self.events else None
 
     def wanted(self):
         """Bytes needed now, never past the current header or payload (0 once dead)."""
@@ -110,35 +110,40 @@ class Parser:
 
     def commit(self, n):
         """n bytes were written at the start of buffer(): parse them."""
-        # (One method for header and payload: each method is one more code object in RAM.)
+        # (One method for header and payload: each method is one more code object in RAM. Fields
+        # are read into locals once: on MicroPython an attribute costs ten times a local.)
         if self.error:
             raise self.error
         try:
-            if self._left < 0:
-                self._hn += n
-                if self._hn < self._need:
+            left = self._left
+            if left < 0:
+                hn = self._hn + n
+                need = self._need
+                if hn < need:
+                    self._hn = hn
                     return
-                n = 0
                 h = self._h
                 b0 = h[0]
                 op = b0 & 15
                 ln = h[1] & 127
-                if self._need == 2:
+                if need == 2:
                     # Everything but the extended length and the key can be checked on two bytes.
+                    client = self.client
                     if b0 & 0x70:
                         raise ProtocolError('reserved bits set')
                     if 2 < op < 8 or op > 10:
                         raise ProtocolError('unknown opcode')
-                    if (h[1] > 127) == self.client:
+                    if (h[1] > 127) == client:
                         raise ProtocolError('bad masking')
                     if op > 7:
                         if ln > 125 or b0 < 128:
                             raise ProtocolError('bad control frame')
                     elif (op == 0) != (self._mop > 0):
                         raise ProtocolError('bad continuation')
-                    self._need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + \
-                        (0 if self.client else 4)
-                    if self._hn < self._need:
+                    need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if client else 4)
+                    if hn < need:
+                        self._hn = hn
+                        self._need = need
                         return
                 if ln == 126:
                     ln = h[2] << 8 | h[3]
@@ -152,52 +157,57 @@ class Parser:
                         self._msg = b''
                         self._mlen = 0
                         self._u = 0
-                    if 0 < self.max_message < self._mlen + ln:
+                    p = self._mlen
+                    if 0 < self.max_message < p + ln:
                         raise ProtocolError('message too big', 1009)
                     self._frag = b0 < 128 or not op
                     op = self._mop
-                self._key = None if self.client else h[self._need - 4:self._need]
+                    dst = self._msg
+                else:
+                    dst = bytearray(ln)
+                    p = 0
+                self._key = None if self.client else h[need - 4:need]
                 self._hn = 0
                 self._need = 2
                 self._op = op        # for data frames, the message's opcode
                 self._fin = b0 > 127
                 self._phase = 0      # payload bytes of this frame so far (mask phase)
-                self._left = ln
-                if op > 7:
-                    self._dst = bytearray(ln)
-                    self._pos = 0
-                else:
-                    self._dst = self._msg
-                    self._pos = self._mlen
-            # n more payload bytes are at _dst[_pos:]: unmask and check them; finish the frame.
-            dst = self._dst
-            p = self._pos
-            if n:
-                if self._key:
-                    mask_range(dst, p, p + n, self._key, self._phase)
+                self._dst = dst
+                left = ln
+            else:
+                # n more payload bytes are at _dst[_pos:]: unmask and check them.
+                dst = self._dst
+                p = self._pos
+                key = self._key
+                if key:
+                    mask_range(dst, p, p + n, key, self._phase)
+                    self._phase += n
                 if self._op == OP_TEXT:
-                    self._u = scan(dst, p, p + n, self._u)
-                    if self._u < 0:
+                    u = self._u = scan(dst, p, p + n, self._u)
+                    if u < 0:
                         raise ProtocolError('invalid UTF-8', 1007)
-                self._phase += n
-                self._pos = p = p + n
-                self._left -= n
-            if self._left:
+                p += n
+                left -= n
+            if left:
+                self._left = left
+                self._pos = p
                 if p == len(dst):
                     # Room in the message buffer for (some of) the rest of the frame. A fragmented
                     # message grows by doubling, so a stream of tiny fragments costs linear time.
-                    need = p + self._left
+                    need = p + left
                     if self._frag:
                         need = max(need, p + p)
                     need = min(need, self.max_message or p + max(p, _STEP))
                     try:
-                        self._msg = self._dst = bytearray(need)
+                        msg = bytearray(need)
                     except (MemoryError, OverflowError):
                         raise ProtocolError('message too big', 1009)
                     # A new buffer rather than extend(): CPython can't resize a buffer that a
                     # memoryview from buffer() may still export.
-                    self._msg[:p] = dst
+                    msg[:p] = dst
+                    self._msg = self._dst = msg
                 return
+            # The frame is complete.
             self._left = -1
             self._dst = None
             op = self._op
@@ -229,7 +239,7 @@ class Parser:
                     if self._u:
                         raise ProtocolError('invalid UTF-8', 1007)
                     ev = str(ev, 'utf-8')
-            self._ev.append((op, ev))
+            self.events.append((op, ev))
         except ProtocolError as exc:
             self.error = exc
             raise
@@ -242,16 +252,29 @@ class Parser:
         i = 0
         n = len(mv)
         while i < n:
-            k = n - i
-            if self._hn == 0 and self._left < 0 and k > 1:
-                # A header starts here: take all of it that is here at once (its size as
-                # commit() works it out from the second byte).
-                ln = mv[i + 1] & 127
-                k = min(k, 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if self.client else 4))
-                self._h[:k] = mv[i:i + k]
+            k = n - i        # (conditions rather than min(): a builtin costs two lookups)
+            left = self._left
+            if left < 0:
+                hn = self._hn
+                if hn == 0 and k > 1:
+                    # A header starts here: take all of it that is here at once (its size as
+                    # commit() works it out from the second byte).
+                    ln = mv[i + 1] & 127
+                    ln = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + \
+                        (0 if self.client else 4)
+                else:
+                    ln = self._need - hn
+                if k > ln:
+                    k = ln
+                self._h[hn:hn + k] = mv[i:i + k]
             else:
-                b = self.buffer()
-                k = min(len(b), k)
-                b[:k] = mv[i:i + k]
+                # Straight into the message buffer, within its room (commit() makes more).
+                dst = self._dst
+                p = self._pos
+                if k > left:
+                    k = left
+                if k > len(dst) - p:
+                    k = len(dst) - p
+                dst[p:p + k] = mv[i:i + k]
             i += k
             self.commit(k)

@@ -218,9 +218,10 @@ class WebSocket:
         # The next (opcode, payload) from the codec, reading as needed. A control frame is
         # handled here first: a ping answered, a pong noted, a close echoed (WebSocketError).
         p = self._parser
+        events = p.events
         while True:
-            ev = p.next()
-            if ev is not None:
+            if events:
+                ev = events.pop(0)
                 op, data = ev
                 if op == 9:
                     if not self._close_sent:
@@ -356,9 +357,11 @@ class WebSocket:
             if s is None:
                 if self._drains:
                     await w.drain()          # (CPython: flow control)
-            elif ticks_diff(ticks_ms(), _yielded) >= _FAIR:
-                _yielded = ticks_ms()
-                await asyncio.sleep(0)
+            else:
+                t = ticks_ms()
+                if ticks_diff(t, _yielded) >= _FAIR:
+                    _yielded = t
+                    await asyncio.sleep(0)
             if opcode == 8:
                 self._close_sent = True
         except asyncio.CancelledError:
