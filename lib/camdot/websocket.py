@@ -19,7 +19,7 @@ import hashlib
 from microdot import Request, Response
 from microdot.microdot import HTTPException
 
-from camdot.compat import MICROPYTHON, const, print_exception, ticks_diff, ticks_ms
+from camdot.compat import MICROPYTHON, const, print_exception
 from camdot.frames import Parser, ProtocolError, header, close_payload
 
 try:
@@ -34,10 +34,10 @@ _JOIN = const(1024)
 _DIRECT = const(512)
 # MicroPython: what a full socket is handed through the stream, to wait for room.
 _STALL = const(512)
-# MicroPython: a send the socket takes whole does not wait for the event loop, but a task that
-# sends without pause still yields to the others once every _FAIR ms (_yielded: when last).
-_FAIR = const(2)
-_yielded = 0
+# MicroPython: a send the socket takes whole does not wait for the event loop, but every _FAIR-th
+# such send yields to the other tasks, so that a task sending without pause can't starve them.
+_FAIR = const(16)
+_unyielded = 0   # sends since the last such yield (all connections: only one task runs at a time)
 
 
 class WebSocketError(Exception):
@@ -301,7 +301,7 @@ class WebSocket:
         followed by a camera frame's memoryview. (Every frame goes out through here; opcode None
         sends the parts as they are, unframed: the upgrade's HTTP head.)
         """
-        global _yielded
+        global _unyielded
         if self._close_sent or self.closed:
             raise WebSocketError('connection closed')
         n = 0
@@ -358,9 +358,9 @@ class WebSocket:
                 if self._drains:
                     await w.drain()          # (CPython: flow control)
             else:
-                t = ticks_ms()
-                if ticks_diff(t, _yielded) >= _FAIR:
-                    _yielded = t
+                _unyielded += 1
+                if _unyielded >= _FAIR:
+                    _unyielded = 0
                     await asyncio.sleep(0)
             if opcode == 8:
                 self._close_sent = True

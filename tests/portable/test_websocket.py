@@ -316,5 +316,5 @@ async def test_a_send_loop_lets_other_tasks_run():
     others = ran[0] - before
     assert others >= 5, others
     if MICROPYTHON:
-        # Sends the socket takes whole don't wait for the event loop each time, only every ~2 ms.
+        # Sends the socket takes whole don't wait for the event loop each time, only every 16th.
         assert others < sent // 4, (others, sent)
