@@ -17,6 +17,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -141,8 +142,11 @@ def main(argv=None):
                    # camdot.limits: room for every viewer, and for them all connecting at once
                    'max_clients': max(counts) + 2, 'limits': {'max_requests': max(counts) + 4},
                    'settings_file': os.path.join(folder, 'settings.json')}, f)
-    for runtime in args.runtimes.split(','):
-        bench(runtime.strip(), counts, args, cfg)
+    try:
+        for runtime in args.runtimes.split(','):
+            bench(runtime.strip(), counts, args, cfg)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def bench(runtime, counts, args, cfg):

@@ -4,6 +4,7 @@
         urllib.request.urlopen(srv.url + '/')
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,7 +47,7 @@ class Server:
         self.env = dict(os.environ, MICROPYPATH=MICROPYPATH)
         # Saved camera settings go to a scratch file unless the test names one: a test server must
         # never read or write the developer's settings.json.
-        scratch = tempfile.mkdtemp(prefix='camdot-server-')
+        scratch = self._scratch = tempfile.mkdtemp(prefix='camdot-server-')   # removed by stop()
         self.env['CAMDOT_SETTINGS'] = os.path.join(scratch, 'settings.json')
         self.env.update(env or {})
         self.cwd = cwd
@@ -71,8 +72,8 @@ class Server:
 
     def stop(self, timeout=5.0):
         """Ctrl-C the process; return its exit code (killed if it does not stop in time)."""
-        if self.proc is None:
-            return None
+        if self.proc is None or self._log.closed:
+            return None if self.proc is None else self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:
@@ -83,6 +84,7 @@ class Server:
         self._log.close()
         with open(self.log_path) as f:
             self.output = f.read()
+        shutil.rmtree(self._scratch, ignore_errors=True)
         return self.proc.returncode
 
     def __exit__(self, *exc):
