@@ -51,6 +51,15 @@ def test_payload_types():
         assert op == OP_BINARY and isinstance(data, bytearray) and data == b''
 
 
+def test_events_is_the_queue_next_pops():
+    p = Parser()
+    assert p.events == []
+    p.feed(raw(OP_TEXT, 'x') + raw(OP_PING, b'y'))
+    assert p.events == [(OP_TEXT, 'x'), (OP_PING, b'y')]
+    assert p.next() == (OP_TEXT, 'x') and p.events == [(OP_PING, b'y')]
+    assert p.events.pop(0) == (OP_PING, b'y') and p.next() is None
+
+
 def test_many_frames_in_one_chunk():
     stream = b''.join(raw(OP_BINARY, bytes([i]) * i) for i in range(40))
     events, code = run(stream)
