@@ -107,6 +107,7 @@ def instructions(impl, n):
     """User-space instructions the server executes over a connection that echoes n 16 B messages
     (valgrind counts them: the same figure run after run, whatever else the machine does)."""
     port = free_port()
+    os.makedirs(os.path.join(ROOT, 'build'), exist_ok=True)
     out = os.path.join(ROOT, 'build', 'callgrind.%s.%d' % (impl, n))
     srv = Server(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + out, MPY,
                   '-X', 'heapsize=' + HEAP, 'tools/bench_ws_app.py', impl, str(port)], port,
