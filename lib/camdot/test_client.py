@@ -1,0 +1,210 @@
+"""microdot's TestClient, with a `websocket()` that can drive camdot.websocket routes.
+
+    from camdot.test_client import TestClient
+
+    def chat():                    # a generator (CPython also takes an async generator)
+        reply = yield 'hello'      # send a message; the server's next message comes back
+        reply = yield b'\\x00\\x01'  # bytes go as binary; `yield None` sends nothing, just waits
+                                   # returning ends the connection with a close frame (1000)
+    res = await TestClient(app).websocket('/echo', chat)
+    res.status_code                # 101, or the refusal (400, 403, 426) with headers and text
+    res.close_code                 # the code in the server's close frame (None: it sent none)
+
+Same call as microdot's `TestClient.websocket`, which cannot drive a camdot.websocket route: it
+sends an HTTP/1.0 request and unmasked frames, and RFC 6455 requires a server to refuse both.
+This one sends an HTTP/1.1 upgrade and masked frames, answers pings and echoes the server's
+close. The server's messages reach the generator in order, one per `yield`; when the server
+waits for a message and the generator has none queued, the `yield` gets None (as in microdot).
+Everything else is microdot's TestClient unchanged.
+"""
+import binascii
+import os
+
+from microdot import Request, Response
+from microdot.microdot import NoCaseDict
+from microdot.test_client import TestClient as MicrodotTestClient, TestResponse
+
+from camdot.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload
+from camdot.websocket import WebSocketError, accept_key
+from camdot.wsclient import masked
+
+
+class TestClient(MicrodotTestClient):
+    """microdot's test client; `websocket()` speaks RFC 6455 (see the module docstring)."""
+    __test__ = False  # not a test class (pytest)
+
+    async def websocket(self, path, client, headers=None):
+        """Open a WebSocket on `path` and run the generator function `client` against it.
+
+        Returns a TestResponse: the upgrade's status, headers and (when refused) text, plus
+        `close_code`. An exception in `client`, or a frame from the server that breaks RFC 6455,
+        is raised here once the route has finished.
+        """
+        key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
+        h = {'Upgrade': 'websocket', 'Connection': 'Upgrade', 'Sec-WebSocket-Version': '13',
+             'Sec-WebSocket-Key': key}
+        h.update(headers or {})
+        h = self._process_cookies(path, h)
+        raw = self._render_request('GET', path, h, b'').replace(b' HTTP/1.0\n', b' HTTP/1.1\n', 1)
+        peer = _Peer(client(), raw)
+        req = await Request.create(self.app, peer, peer, ('127.0.0.1', 1234), scheme=self.scheme)
+        res = await self.app.dispatch_request(req)
+        if peer.error is not None:
+            raise peer.error
+        if res != Response.already_handled:     # not a WebSocket route: an ordinary response
+            res.complete()
+            self._update_cookies(res)
+            res = await TestResponse.create(res)
+            res.close_code = None
+            return res
+        out = TestResponse()
+        out.close_code = peer.close_code
+        head, _, body = bytes(peer.head).partition(b'\r\n\r\n')
+        lines = head.decode().split('\r\n')
+        status = lines[0].split(' ', 2)
+        if len(status) < 2:
+            raise WebSocketError('no HTTP answer to the upgrade')
+        out.status_code = int(status[1])
+        out.reason = status[2] if len(status) > 2 else ''
+        out.headers = NoCaseDict()
+        for line in lines[1:]:
+            name, _, value = line.partition(':')
+            out.headers[name.strip()] = value.strip()
+        out.body = body
+        out._process_text_body()
+        if out.status_code == 101 and out.headers.get('Sec-WebSocket-Accept') != accept_key(key):
+            raise WebSocketError('bad Sec-WebSocket-Accept in the 101 answer')
+        return out
+
+
+class _Peer:
+    # The client end of the connection, as the route's reader and writer: the server reads the
+    # request and then our frames from `buf`; what it writes is its HTTP answer (kept in `head`)
+    # and then frames, parsed here, each message handed to the generator.
+
+    def __init__(self, gen, request):
+        self.gen = gen
+        self.buf = bytearray(request)
+        self.head = bytearray()
+        self.upgraded = False
+        self.parser = Parser(client=True)
+        self.inbox = []         # server messages the generator has not seen yet
+        self.started = False    # the generator ran to its first yield
+        self.done = False       # the generator ended (or failed)
+        self.closing = False    # our close frame is queued: nothing more to send
+        self.eof = False        # the close handshake is over: reads return b''
+        self.close_code = None
+        self.error = None
+
+    # ---- what the server reads ----
+
+    async def readline(self):
+        i = self.buf.find(b'\n')
+        return self.read_now(len(self.buf) if i < 0 else i + 1)
+
+    async def readexactly(self, n):
+        return self.read_now(n)
+
+    async def read(self, n=-1):
+        idle = False
+        while not self.buf and self.upgraded and not self.closing:
+            # The server waits for a message: give the generator a turn, with the server's next
+            # message, or None if it has sent nothing new (as microdot's client does).
+            if not self.inbox:
+                if idle:
+                    self.fail(RuntimeError('deadlock: the server waits for a message and the '
+                                           'client generator yielded None'))
+                    break
+                idle = True
+            await self.step(self.inbox.pop(0) if self.inbox else None)
+        return self.read_now(len(self.buf) if n < 0 else n)
+
+    def read_now(self, n):
+        data = bytes(self.buf[:n])
+        self.buf[:n] = b''
+        return data
+
+    # ---- what the server writes ----
+
+    async def awrite(self, data):
+        if not self.upgraded:
+            self.head += data
+            end = self.head.find(b'\r\n\r\n')
+            if end < 0 or not self.head.startswith(b'HTTP/1.1 101 '):
+                return                  # (a refusal: head and body are all kept in `head`)
+            data = self.head[end + 4:]
+            self.head[end + 4:] = b''
+            self.upgraded = True
+        if self.error is not None:
+            return
+        try:
+            self.parser.feed(data)
+        except Exception as exc:        # the server broke the protocol: the test should fail
+            self.fail(exc)
+            return
+        while self.parser.events:
+            op, payload = self.parser.events.pop(0)
+            if op == OP_PING:
+                self.send(OP_PONG, payload)
+            elif op == OP_CLOSE:
+                self.close_code = payload[0]
+                if not self.closing:
+                    self.send(OP_CLOSE, close_payload(payload[0]))
+                    self.closing = True
+                self.eof = True
+            elif op in (OP_TEXT, OP_BINARY):
+                self.inbox.append(payload if op == OP_TEXT else bytes(payload))
+        while self.inbox and self.started and not self.done:
+            await self.step(self.inbox.pop(0))
+
+    def close(self):
+        self.eof = True
+
+    # ---- the generator ----
+
+    async def step(self, message):
+        # Run the generator to its next yield: the first time with None (a generator can't be
+        # sent a value before it starts), then with `message`; queue what it yields.
+        if self.done:
+            return
+        if not self.started:
+            self.started = True
+            if message is not None:
+                self.inbox.insert(0, message)
+            message = None
+        gen = self.gen
+        try:
+            out = await gen.asend(message) if hasattr(gen, 'asend') else gen.send(message)
+        except (StopIteration, StopAsyncIteration):
+            self.done = True
+            if not self.closing:
+                self.send(OP_CLOSE, close_payload(1000))
+                self.closing = True
+            return
+        except Exception as exc:
+            self.fail(exc)
+            return
+        if out is None:
+            return
+        if isinstance(out, str):
+            self.send(OP_TEXT, out.encode())
+        elif isinstance(out, (bytes, bytearray, memoryview)):
+            self.send(OP_BINARY, out)
+        else:
+            self.fail(TypeError('a websocket client yields str, bytes or None, not %s'
+                                % type(out).__name__))
+
+    def send(self, op, payload):
+        if self.closing:
+            return
+        h, parts = masked(op, (payload,), len(payload))
+        self.buf += h
+        self.buf += parts[0]
+
+    def fail(self, exc):
+        # Kept for TestClient.websocket to raise; the server sees the connection end.
+        if self.error is None:
+            self.error = exc
+        self.done = self.closing = self.eof = True
+        self.buf[:] = b''
+
