@@ -3,7 +3,8 @@
     from camdot.test_client import TestClient
 
     def chat():                    # a generator (CPython also takes an async generator)
-        reply = yield 'hello'      # send a message; the server's next message comes back
+        reply = yield 'hello'      # send a message; the server's next message comes back:
+                                   # str (text) or bytearray (binary), as ws.receive() gives
         reply = yield b'\\x00\\x01'  # bytes go as binary; `yield None` sends nothing, just waits
                                    # returning ends the connection with a close frame (1000)
     res = await TestClient(app).websocket('/echo', chat)
@@ -24,9 +25,9 @@ from microdot import Request, Response
 from microdot.microdot import NoCaseDict
 from microdot.test_client import TestClient as MicrodotTestClient, TestResponse
 
-from camdot.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload
+from camdot.frames import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload,
+                           header, mask_range)
 from camdot.websocket import WebSocketError, accept_key
-from camdot.wsclient import masked
 
 
 class TestClient(MicrodotTestClient):
@@ -79,12 +80,14 @@ class TestClient(MicrodotTestClient):
 
 class _Peer:
     # The client end of the connection, as the route's reader and writer: the server reads the
-    # request and then our frames from `buf`; what it writes is its HTTP answer (kept in `head`)
-    # and then frames, parsed here, each message handed to the generator.
+    # request and then our frames from `out`; what it writes is its HTTP answer (kept in `head`)
+    # and then frames, parsed here, each message handed to the generator. A payload is queued
+    # as it is and masked as the server reads it, so a test of big messages fits a small heap.
 
     def __init__(self, gen, request):
         self.gen = gen
-        self.buf = bytearray(request)
+        self.out = [(request, None)]    # what the server reads next: (bytes, mask key or None)
+        self.pos = 0                    # bytes of out[0] already read
         self.head = bytearray()
         self.upgraded = False
         self.parser = Parser(client=True)
@@ -92,24 +95,40 @@ class _Peer:
         self.started = False    # the generator ran to its first yield
         self.done = False       # the generator ended (or failed)
         self.closing = False    # our close frame is queued: nothing more to send
-        self.eof = False        # the close handshake is over: reads return b''
         self.close_code = None
         self.error = None
 
     # ---- what the server reads ----
 
     async def readline(self):
-        i = self.buf.find(b'\n')
-        return self.read_now(len(self.buf) if i < 0 else i + 1)
+        i = self.out[0][0].find(b'\n', self.pos) if self.out else -1
+        return await self.read(-1 if i < 0 else i + 1 - self.pos)
 
     async def readexactly(self, n):
-        return self.read_now(n)
+        return await self.read(n)
 
     async def read(self, n=-1):
+        await self.wait()
+        data, key, phase = self.take(n)
+        data = bytearray(data)
+        if key:
+            mask_range(data, 0, len(data), key, phase)
+        return data
+
+    async def readinto(self, buf):
+        await self.wait()
+        data, key, phase = self.take(len(buf))
+        n = len(data)
+        buf[:n] = data
+        if key:
+            mask_range(buf, 0, n, key, phase)
+        return n
+
+    async def wait(self):
+        # The server waits for a message: give the generator turns, with the server's next
+        # message, or None if it has sent nothing new (as microdot's client does).
         idle = False
-        while not self.buf and self.upgraded and not self.closing:
-            # The server waits for a message: give the generator a turn, with the server's next
-            # message, or None if it has sent nothing new (as microdot's client does).
+        while not self.out and self.upgraded and not self.closing:
             if not self.inbox:
                 if idle:
                     self.fail(RuntimeError('deadlock: the server waits for a message and the '
@@ -117,12 +136,20 @@ class _Peer:
                     break
                 idle = True
             await self.step(self.inbox.pop(0) if self.inbox else None)
-        return self.read_now(len(self.buf) if n < 0 else n)
 
-    def read_now(self, n):
-        data = bytes(self.buf[:n])
-        self.buf[:n] = b''
-        return data
+    def take(self, n):
+        # (view, mask key, mask phase): up to n bytes (n < 0: all) of the first queued chunk.
+        if not self.out:
+            return b'', None, 0
+        chunk, key = self.out[0]
+        start = self.pos
+        end = len(chunk) if n < 0 else min(len(chunk), start + n)
+        if end == len(chunk):
+            self.out.pop(0)
+            self.pos = 0
+        else:
+            self.pos = end
+        return memoryview(chunk)[start:end], key, start
 
     # ---- what the server writes ----
 
@@ -151,14 +178,13 @@ class _Peer:
                 if not self.closing:
                     self.send(OP_CLOSE, close_payload(payload[0]))
                     self.closing = True
-                self.eof = True
             elif op in (OP_TEXT, OP_BINARY):
-                self.inbox.append(payload if op == OP_TEXT else bytes(payload))
+                self.inbox.append(payload)
         while self.inbox and self.started and not self.done:
             await self.step(self.inbox.pop(0))
 
     def close(self):
-        self.eof = True
+        self.closing = True
 
     # ---- the generator ----
 
@@ -197,14 +223,15 @@ class _Peer:
     def send(self, op, payload):
         if self.closing:
             return
-        h, parts = masked(op, (payload,), len(payload))
-        self.buf += h
-        self.buf += parts[0]
+        key = os.urandom(4)
+        self.out.append((header(op, len(payload), mask=key), None))
+        if payload:                 # (an empty chunk would read as the end of the stream)
+            self.out.append((payload, key))
 
     def fail(self, exc):
         # Kept for TestClient.websocket to raise; the server sees the connection end.
         if self.error is None:
             self.error = exc
-        self.done = self.closing = self.eof = True
-        self.buf[:] = b''
+        self.done = self.closing = True
+        self.out = []
 

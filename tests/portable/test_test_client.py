@@ -41,7 +41,8 @@ def make_app(log):
 
 async def test_echo_in_lockstep_with_text_binary_empty_and_big_messages():
     log, got = [], []
-    big = bytes(range(256)) * 280            # 71,680 bytes: the 64-bit length form
+    big = bytes(range(256)) * 80             # 20,480 bytes: the 16-bit length form, and over
+                                             # microdot's default limit (16 KiB)
 
     def client():
         got.append((yield 'hello'))
@@ -51,14 +52,14 @@ async def test_echo_in_lockstep_with_text_binary_empty_and_big_messages():
         got.append((yield 'h\u00e9llo \u20ac'))
         got.append((yield big))
 
-    WebSocket.max_message_length = 0         # no limit (the default is microdot's 16 KiB)
+    WebSocket.max_message_length = 0         # no limit
     try:
         res = await TestClient(make_app(log)).websocket('/echo', client)
     finally:
         WebSocket.max_message_length = -1
     assert res.status_code == 101 and res.headers['Upgrade'].lower() == 'websocket'
     assert got == ['hello', b'\x00\x01\xff', '', b'', 'h\u00e9llo \u20ac', big]
-    assert type(got[1]) is bytes
+    assert isinstance(got[1], bytearray)         # binary: as ws.receive() gives it
     assert res.close_code == 1000                # the generator ended: a normal close
     assert log[-1] == 'handler saw the end'      # ... which ended the handler's `async for`
 
