@@ -4,12 +4,13 @@
 # Paths are relative to this file. Run `make setup` first: it stages microdot into .deps/.
 include("$(PORT_DIR)/boards/manifest.py")
 
-# microdot 2.7.0 (pinned in requirements.txt, staged by tools/stage_deps.py); test_client stays out.
+# microdot 2.7.0 (pinned in requirements.txt, staged by tools/stage_deps.py), test_client too:
+# camdot.test_client builds on it.
 package(
     "microdot",
     files=[
         "__init__.py", "auth.py", "cors.py", "csrf.py", "helpers.py", "login.py", "microdot.py",
-        "multipart.py", "session.py", "sse.py", "utemplate.py", "websocket.py",
+        "multipart.py", "session.py", "sse.py", "test_client.py", "utemplate.py", "websocket.py",
     ],
     base_path="../.deps",
 )

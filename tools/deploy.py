@@ -5,8 +5,9 @@
 
 1. asks the board for its .mpy architecture (sys.implementation._mpy: xtensawin on ESP32, x64 on the
    simulated board) and for a size + SHA-256 manifest of what it already has;
-2. compiles lib/camdot and the staged microdot (.deps/microdot, without test_client.py) to .mpy for
-   that architecture, so @micropython.viper code imports; static assets (lib/camdot/www) go as .gz only;
+2. compiles lib/camdot and the staged microdot (.deps/microdot, test_client included: camdot's
+   builds on it) to .mpy for that architecture, so @micropython.viper code imports; static assets
+   (lib/camdot/www) go as .gz only;
 3. copies only what differs, removes files the board has under /lib/camdot and /lib/microdot that the
    build no longer has (a stale .py would shadow its .mpy), writes /boot.py, /main.py and, with
    --config, /config.json;
@@ -30,7 +31,6 @@ ARCHS = (None, 'x86', 'x64', 'armv6', 'armv6m', 'armv7m', 'armv7em', 'armv7emsp'
          'xtensa', 'xtensawin', 'rv32imc', 'rv64imc')
 # Board folders this tool owns: anything else in them is stale and removed.
 MANAGED = ('lib/camdot', 'lib/microdot')
-SKIP_DEPS = ('test_client.py',)
 
 # Runs on the board: one line of JSON with the arch and the manifest of the files deploy manages.
 PROBE = """
@@ -161,7 +161,7 @@ def stage(arch, out, config=None, lib=os.path.join(ROOT, 'lib'), deps=os.path.jo
     if not os.path.isdir(dep_root):
         raise SystemExit('deploy: %s is missing; run `make setup` first' % dep_root)
     for name in sorted(os.listdir(dep_root)):
-        if name.endswith('.py') and name not in SKIP_DEPS:
+        if name.endswith('.py'):
             board = 'lib/microdot/' + name[:-3] + '.mpy'
             compile_py(os.path.join(dep_root, name), os.path.join(out, board), arch, 'microdot/' + name)
             files[board] = os.path.join(out, board)

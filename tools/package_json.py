@@ -15,7 +15,6 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, 'package.json')
 MICRODOT_URL = 'github:miguelgrinberg/microdot/src/microdot/'
-SKIP_MICRODOT = ('test_client.py',)
 
 
 def camdot_files(lib=os.path.join(ROOT, 'lib')):
@@ -32,7 +31,7 @@ def camdot_files(lib=os.path.join(ROOT, 'lib')):
 
 
 def microdot_files(deps=os.path.join(ROOT, '.deps', 'microdot')):
-    return sorted(n for n in os.listdir(deps) if n.endswith('.py') and n not in SKIP_MICRODOT)
+    return sorted(n for n in os.listdir(deps) if n.endswith('.py'))
 
 
 def build():

@@ -12,7 +12,7 @@ import sys
 import microdot
 
 # Pure-Python modules only (no .pyi, no CPython-only adapters). test_client.py stays: the
-# portable tests drive apps with it; deploy leaves it off the board.
+# portable tests drive apps with it, and camdot.test_client builds on it.
 SKIP = ('asgi.py', 'wsgi.py', 'jinja.py')
 
 
