@@ -45,6 +45,7 @@ class TestClient(MicrodotTestClient):
         h = {'Upgrade': 'websocket', 'Connection': 'Upgrade', 'Sec-WebSocket-Version': '13',
              'Sec-WebSocket-Key': key}
         h.update(headers or {})
+        key = h['Sec-WebSocket-Key']            # (the caller's, if it set one)
         h = self._process_cookies(path, h)
         raw = self._render_request('GET', path, h, b'').replace(b' HTTP/1.0\n', b' HTTP/1.1\n', 1)
         peer = _Peer(client(), raw)

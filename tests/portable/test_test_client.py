@@ -121,6 +121,11 @@ async def test_subprotocol_and_refused_upgrades_show_in_the_response():
     assert res.close_code is None
     res = await client.websocket('/echo', nothing, headers={'Origin': 'http://evil.example'})
     assert res.status_code == 403 and res.text == 'Origin not allowed'
+    res = await client.websocket('/echo', nothing,
+                                 headers={'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ=='})
+    assert res.headers['Sec-WebSocket-Accept'] == 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='  # RFC 6455 1.3
+    res = await client.websocket('/echo', nothing, headers={'Sec-WebSocket-Key': 'short'})
+    assert res.status_code == 400
     res = await client.websocket('/plain', nothing)        # not a WebSocket route
     assert res.status_code == 200 and res.text == 'not a websocket'
 
