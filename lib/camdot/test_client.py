@@ -176,9 +176,7 @@ class _Peer:
                 self.send(OP_PONG, payload)
             elif op == OP_CLOSE:
                 self.close_code = payload[0]
-                if not self.closing:
-                    self.send(OP_CLOSE, close_payload(payload[0]))
-                    self.closing = True
+                self.send(OP_CLOSE, close_payload(payload[0]))      # echoed, unless ours went
             elif op in (OP_TEXT, OP_BINARY):
                 self.inbox.append(payload)
         while self.inbox and self.started and not self.done:
@@ -204,9 +202,7 @@ class _Peer:
             out = await gen.asend(message) if hasattr(gen, 'asend') else gen.send(message)
         except (StopIteration, StopAsyncIteration):
             self.done = True
-            if not self.closing:
-                self.send(OP_CLOSE, close_payload(1000))
-                self.closing = True
+            self.send(OP_CLOSE, close_payload(1000))
             return
         except Exception as exc:
             self.fail(exc)
@@ -222,12 +218,14 @@ class _Peer:
                                 % type(out).__name__))
 
     def send(self, op, payload):
+        # Queue a frame; nothing goes after our close frame.
         if self.closing:
             return
         key = os.urandom(4)
         self.out.append((header(op, len(payload), mask=key), None))
         if payload:                 # (an empty chunk would read as the end of the stream)
             self.out.append((payload, key))
+        self.closing = op == OP_CLOSE
 
     def fail(self, exc):
         # Kept for TestClient.websocket to raise; the server sees the connection end.
