@@ -9,6 +9,8 @@ camdot/microdot ratios; nothing is asserted. Targets (issue 3): 64 KiB masked ec
 """
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -33,6 +35,7 @@ KB64 = 65536
 # block before the measured imports: their figure then shows only what they add themselves.
 IMPORT = '''
 import gc, micropython
+%s
 gc.collect(); a = gc.mem_alloc()
 import microdot
 %s
@@ -88,15 +91,40 @@ async def push_rate(url, count, k):
 
 
 GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
+# ROM: the .mpy files in a ROMFS image (mpremote's format), mounted before the measurement as a
+# board mounts its flash partition: bytecode and constants are used in place, not copied to the
+# heap. It stands for bytecode in flash (the frozen firmware of firmware/, or a ROMFS partition);
+# here the image itself is a bytes object allocated before the baseline.
+ROMFS_IMG = 'build/bench-romfs.img'
+ROM = '''import vfs, sys
+f = open(%r, 'rb'); img = f.read(); f.close()
+vfs.mount(vfs.VfsRom(img), '/rom'); sys.path.insert(0, '/rom')''' % ROMFS_IMG
 
 
-def import_ram(impl, path=MICROPYPATH, grow=False):
+def build_romfs():
+    # microdot and the camdot modules these imports load, as compiled in MPY_BUILD.
+    from mpremote.romfs import make_romfs
+    tmp = os.path.join(ROOT, 'build', 'bench-romfs')
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, MPY_BUILD, 'microdot'), os.path.join(tmp, 'microdot'))
+    os.makedirs(os.path.join(tmp, 'camdot'))
+    for name in ('__init__', 'compat', '_viper', 'frames', 'websocket'):
+        shutil.copy(os.path.join(ROOT, MPY_BUILD, 'camdot', name + '.mpy'), os.path.join(tmp, 'camdot'))
+    with contextlib.redirect_stdout(io.StringIO()):    # (it prints the tree)
+        image = make_romfs(tmp, mpy_cross=False)
+    shutil.rmtree(tmp)
+    with open(os.path.join(ROOT, ROMFS_IMG), 'wb') as f:
+        f.write(image)
+
+
+def import_ram(impl, path=MICROPYPATH, grow=False, rom=False):
     env = dict(os.environ, MICROPYPATH=path)
     # camdot: the codec (camdot.frames and what it imports) first, then the rest.
     modules = ('microdot.helpers', 'microdot.websocket') if impl == 'microdot' else \
         ('camdot.frames', 'camdot.websocket')
-    out = subprocess.run([MPY, '-c', IMPORT % ((GROW if grow else '',) + modules)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=30).stdout.splitlines()
+    script = IMPORT % ((ROM if rom else '', GROW if grow else '') + modules)
+    out = subprocess.run([MPY, '-c', script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=30).stdout.splitlines()
     # qstr_info(): '... n_total_bytes=N', before and after the two imports
     qstr = [int(line.split('n_total_bytes=')[1].split()[0]) for line in out[:2]]
     return [int(v) for v in out[2].split()] + [qstr[1] - qstr[0]]
@@ -174,6 +202,8 @@ def main():
     finally:
         for srv in servers.values():
             srv.stop()
+    if os.path.exists(os.path.join(ROOT, MPY_BUILD, '.stamp')):
+        build_romfs()
     for impl in IMPLS:
         figures[impl]['echo16_instr'] = instructions_per_echo(impl)
         base, dep, mod, names = import_ram(impl)
@@ -191,6 +221,9 @@ def main():
             if names > 3000:
                 raise SystemExit('bench_ws: the name table grew during the "grown" import '
                                  '(%d B): raise the count in GROW' % names)
+            base, dep, mod, names = import_ram(impl, '.frozen', rom=True)
+            figures[impl]['import_rom'] = dep + mod
+            figures[impl]['import_rom_names'] = names
     m, c = figures['microdot'], figures['camdot']
     rows = [
         ('16 B text echo, round trips/s', 'echo16', '%.0f', '>= 1.0x'),
@@ -208,6 +241,8 @@ def main():
         rows.append(('import RAM after microdot, .mpy (B)', 'import_mpy', '%d', ''))
         rows.append(('  of which interned names (B)', 'import_mpy_names', '%d', ''))
         rows.append(('  .mpy, name table already grown (B)', 'import_mpy_grown', '%d', ''))
+        rows.append(('import RAM, .mpy in place (ROMFS) (B)', 'import_rom', '%d', ''))
+        rows.append(('  of which interned names (B)', 'import_rom_names', '%d', ''))
     print('unix port %s, heap %s, %d alternating rounds (median), %.1f s each' % (
         MPY, HEAP, args.rounds, args.seconds))
     print('%-36s %12s %12s %8s  %s' % ('figure', 'microdot', 'camdot', 'ratio', 'target'))
