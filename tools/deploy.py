@@ -107,12 +107,17 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def compile_py(src, dest, arch, board_name):
-    """mpy-cross src -> dest, skipped when dest is newer than src."""
+def compile_py(src, dest, arch, board_path):
+    """mpy-cross src -> dest, skipped when dest is newer than src.
+
+    The source name that tracebacks show is the file's path on the board, e.g.
+    /lib/camdot/frames.mpy: the same string as the module's __file__, so the board interns one
+    name per module rather than two.
+    """
     if os.path.exists(dest) and os.path.getmtime(dest) >= os.path.getmtime(src):
         return
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    argv = [MPY_CROSS, '-s', board_name, '-o', dest]
+    argv = [MPY_CROSS, '-s', board_path, '-o', dest]
     if arch:
         argv.append('-march=' + arch)
     res = subprocess.run(argv + [src], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -144,7 +149,7 @@ def stage(arch, out, config=None, lib=os.path.join(ROOT, 'lib'), deps=os.path.jo
             src = os.path.join(folder, name)
             if name.endswith('.py') and not in_www:
                 board = 'lib/%s/%s' % (rel_dir, name[:-3] + '.mpy')
-                compile_py(src, os.path.join(out, board), arch, '%s/%s' % (rel_dir, name))
+                compile_py(src, os.path.join(out, board), arch, '/' + board)
             elif in_www and name.endswith('.gz'):
                 board = 'lib/%s/%s' % (rel_dir, name)
                 dest = os.path.join(out, board)
@@ -163,7 +168,7 @@ def stage(arch, out, config=None, lib=os.path.join(ROOT, 'lib'), deps=os.path.jo
     for name in sorted(os.listdir(dep_root)):
         if name.endswith('.py'):
             board = 'lib/microdot/' + name[:-3] + '.mpy'
-            compile_py(os.path.join(dep_root, name), os.path.join(out, board), arch, 'microdot/' + name)
+            compile_py(os.path.join(dep_root, name), os.path.join(out, board), arch, '/' + board)
             files[board] = os.path.join(out, board)
     # boot.py and main.py stay source: the board runs them by name.
     for name in ('boot.py', 'main.py'):
