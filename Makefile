@@ -14,7 +14,7 @@ DEVICE ?=
 # Board stubs for `make typecheck` (mypy), pinned.
 BOARD_STUBS := micropython-esp32-stubs==1.29.0.post1
 
-.PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench bench-hub bench-stream clean \
+.PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench-ram bench bench-hub bench-stream clean \
 	typecheck deploy repl sim-board firmware
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
@@ -89,7 +89,7 @@ test-autobahn: setup
 	$(PY) -m pytest -q -s tests/host/test_autobahn.py
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
-bench: setup bench-hub bench-stream bench-ws
+bench: setup bench-hub bench-stream bench-ws bench-ram
 
 bench-hub: setup
 	$(MPY) tools/bench_hub.py
@@ -127,6 +127,10 @@ firmware: setup
 # microdot.websocket vs camdot.websocket on the same unix-port binary (alternating rounds, ratios).
 bench-ws: setup $(MPY_BUILD)/.stamp
 	$(PY) tools/bench_ws.py
+
+# The device app's heap from .mpy files vs with its bytecode used in place (ROMFS, as frozen).
+bench-ram: setup $(MPY_BUILD)/.stamp
+	$(PY) tools/bench_ram.py
 
 clean:
 	rm -rf $(DEPS) build reports .pytest_cache
