@@ -11,17 +11,14 @@ with gc.mem_alloc after a collection:
   flash, so it saves a little more than this shows).
 Nothing is asserted; 64-bit figures (a 32-bit board's objects are smaller).
 """
-import contextlib
-import io
 import os
 import re
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from romfs_image import MOUNT, MPY_BUILD, ROOT, build as build_romfs
+
 MPY = os.path.join(ROOT, '.venv', 'bin', 'micropython')
-MPY_BUILD = 'build/mpy-x64'
-IMAGE = 'build/bench-ram.romfs'
 
 APP = '''
 import gc, micropython
@@ -35,13 +32,10 @@ import camdot.app
 print('RAM', b - a, camdot.app.__file__)
 micropython.qstr_info()
 '''
-ROM = '''import vfs, sys
-f = open(%r, 'rb'); img = f.read(); f.close()
-vfs.mount(vfs.VfsRom(img), '/rom'); sys.path.insert(0, '/rom')''' % IMAGE
 
 
 def measure(path, rom):
-    res = subprocess.run([MPY, '-c', APP % (ROM if rom else '')], cwd=ROOT, capture_output=True,
+    res = subprocess.run([MPY, '-c', APP % (MOUNT if rom else '')], cwd=ROOT, capture_output=True,
                          text=True, timeout=60, env=dict(os.environ, MICROPYPATH=path))
     m = re.search(r'RAM (\d+) (\S+)', res.stdout)
     q = re.search(r'n_total_bytes=(\d+)', res.stdout)
@@ -53,13 +47,9 @@ def measure(path, rom):
 def main():
     if not os.path.exists(os.path.join(ROOT, MPY_BUILD, '.stamp')):
         sys.exit('bench_ram: %s is missing: run `make %s/.stamp`' % (MPY_BUILD, MPY_BUILD))
-    from mpremote.romfs import make_romfs
-    with contextlib.redirect_stdout(io.StringIO()):     # (it prints the tree)
-        image = make_romfs(os.path.join(ROOT, MPY_BUILD), mpy_cross=False)
-    with open(os.path.join(ROOT, IMAGE), 'wb') as f:
-        f.write(image)
+    size = build_romfs()
     rows = [('.mpy files (make deploy)',) + measure(MPY_BUILD + ':.frozen', False),
-            ('in place (ROMFS image, %d KB)' % (len(image) // 1024),) + measure('.frozen', True)]
+            ('in place (ROMFS image, %d KB)' % (size // 1024),) + measure('.frozen', True)]
     for label, _, file, _ in rows:
         if not file.startswith('/rom/' if label.startswith('in place') else MPY_BUILD):
             sys.exit('bench_ram: %s: camdot.app came from %s' % (label, file))

@@ -9,8 +9,6 @@ camdot/microdot ratios; nothing is asserted. Targets (issue 3): 64 KiB masked ec
 """
 import argparse
 import asyncio
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -23,6 +21,7 @@ from websockets.asyncio.client import connect
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'host'))
 from servers import MICROPYPATH, MPY, Server, free_port  # noqa: E402
+from romfs_image import MOUNT, build as build_romfs  # noqa: E402
 
 IMPLS = ('microdot', 'camdot')
 MPY_BUILD = 'build/mpy-x64'   # `make` compiles lib/ and microdot to .mpy here (the board's form)
@@ -91,38 +90,12 @@ async def push_rate(url, count, k):
 
 
 GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
-# ROM: the .mpy files in a ROMFS image (mpremote's format), mounted before the measurement as a
-# board mounts its flash partition: bytecode and constants are used in place, not copied to the
-# heap. It stands for bytecode in flash (the frozen firmware of firmware/, or a ROMFS partition);
-# here the image itself is a bytes object allocated before the baseline.
-ROMFS_IMG = 'build/bench-romfs.img'
-ROM = '''import vfs, sys
-f = open(%r, 'rb'); img = f.read(); f.close()
-vfs.mount(vfs.VfsRom(img), '/rom'); sys.path.insert(0, '/rom')''' % ROMFS_IMG
-
-
-def build_romfs():
-    # microdot and the camdot modules these imports load, as compiled in MPY_BUILD.
-    from mpremote.romfs import make_romfs
-    tmp = os.path.join(ROOT, 'build', 'bench-romfs')
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(os.path.join(ROOT, MPY_BUILD, 'microdot'), os.path.join(tmp, 'microdot'))
-    os.makedirs(os.path.join(tmp, 'camdot'))
-    for name in ('__init__', 'compat', '_viper', 'frames', 'websocket'):
-        shutil.copy(os.path.join(ROOT, MPY_BUILD, 'camdot', name + '.mpy'), os.path.join(tmp, 'camdot'))
-    with contextlib.redirect_stdout(io.StringIO()):    # (it prints the tree)
-        image = make_romfs(tmp, mpy_cross=False)
-    shutil.rmtree(tmp)
-    with open(os.path.join(ROOT, ROMFS_IMG), 'wb') as f:
-        f.write(image)
-
-
 def import_ram(impl, path=MICROPYPATH, grow=False, rom=False):
     env = dict(os.environ, MICROPYPATH=path)
     # camdot: the codec (camdot.frames and what it imports) first, then the rest.
     modules = ('microdot.helpers', 'microdot.websocket') if impl == 'microdot' else \
         ('camdot.frames', 'camdot.websocket')
-    script = IMPORT % ((ROM if rom else '', GROW if grow else '') + modules)
+    script = IMPORT % ((MOUNT if rom else '', GROW if grow else '') + modules)
     out = subprocess.run([MPY, '-c', script], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=30).stdout.splitlines()
     # qstr_info(): '... n_total_bytes=N', before and after the two imports
@@ -203,7 +176,7 @@ def main():
         for srv in servers.values():
             srv.stop()
     if os.path.exists(os.path.join(ROOT, MPY_BUILD, '.stamp')):
-        build_romfs()
+        build_romfs()       # the import rows from .mpy used in place
     for impl in IMPLS:
         figures[impl]['echo16_instr'] = instructions_per_echo(impl)
         base, dep, mod, names = import_ram(impl)
