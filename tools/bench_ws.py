@@ -32,6 +32,8 @@ KB64 = 65536
 # by doubling: the import that adds the first name past its room pays for the whole new block.
 # GROW (optional) first interns 100 throwaway names, which makes the table allocate its next
 # block before the measured imports: their figure then shows only what they add themselves.
+# The first slot (optional) mounts the .mpy build as a ROMFS image (tools/romfs_image.py), from
+# which the imports then use bytecode in place, as from flash.
 IMPORT = '''
 import gc, micropython
 %s
@@ -90,6 +92,8 @@ async def push_rate(url, count, k):
 
 
 GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
+
+
 def import_ram(impl, path=MICROPYPATH, grow=False, rom=False):
     env = dict(os.environ, MICROPYPATH=path)
     # camdot: the codec (camdot.frames and what it imports) first, then the rest.
