@@ -124,7 +124,7 @@ sim-board: setup
 firmware: setup
 	bash firmware/build.sh
 
-# microdot.websocket vs camdot.websocket on the same unix-port binary (alternating rounds, ratios).
+# microdot.websocket vs camdot.websocket on the same unix-port binary (by turns, ratios).
 bench-ws: setup $(MPY_BUILD)/.stamp
 	$(PY) tools/bench_ws.py
 
