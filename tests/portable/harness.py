@@ -49,3 +49,38 @@ def free_port():
         finally:
             s.close()
     raise OSError('no free port')
+
+
+class Allocated:
+    """What the code in a `with` block allocates, on either runtime:
+
+        with Allocated() as a:
+            parse()
+        assert a.bytes < 4096
+
+    MicroPython: the heap's growth with the GC off (every allocation counts, garbage too).
+    CPython: the traced peak above the start (tracemalloc), as the GC can't be held off.
+    """
+
+    def __enter__(self):
+        import gc
+        gc.collect()
+        self._traced = None
+        if hasattr(gc, 'mem_alloc'):        # MicroPython
+            gc.disable()
+            self._start = gc.mem_alloc()
+        else:
+            import tracemalloc
+            self._traced = tracemalloc
+            tracemalloc.start()
+            self._start = tracemalloc.get_traced_memory()[0]
+        return self
+
+    def __exit__(self, *exc):
+        import gc
+        if self._traced is None:
+            self.bytes = gc.mem_alloc() - self._start
+            gc.enable()
+        else:
+            self.bytes = self._traced.get_traced_memory()[1] - self._start
+            self._traced.stop()

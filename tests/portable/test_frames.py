@@ -5,7 +5,7 @@ from camdot.compat import MICROPYTHON
 from camdot.frames import Parser, ProtocolError, header, close_payload, \
     OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
 from camdot.mask import apply_mask
-from harness import raises
+from harness import Allocated, raises
 from test_frames_helpers import KEY, raw, run, run_into
 
 EURO = '\u20ac'.encode('utf-8')  # e2 82 ac
@@ -305,27 +305,10 @@ def test_a_big_masked_message_costs_its_buffer_and_little_more():
             buf[:n] = stream[i:i + n]
             p.commit(n)
             i += n
-    if MICROPYTHON:
-        import gc
-        gc.collect()
-        gc.disable()
-        try:
-            before = gc.mem_alloc()
-            parse()
-            grown = gc.mem_alloc() - before
-        finally:
-            gc.enable()
-    else:
-        import tracemalloc
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            parse()
-            grown = tracemalloc.get_traced_memory()[1] - before      # the peak
-        finally:
-            tracemalloc.stop()
+    with Allocated() as a:
+        parse()
     assert p.next() == (OP_BINARY, payload)
-    assert grown < 32768 + (4096 if MICROPYTHON else 24576), grown
+    assert a.bytes < 32768 + (4096 if MICROPYTHON else 24576), a.bytes
 
 
 # ---- building ----

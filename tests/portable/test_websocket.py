@@ -8,7 +8,7 @@ from microdot.microdot import AsyncBytesIO, NoCaseDict
 from camdot.compat import MICROPYTHON, ticks_diff, ticks_ms
 from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
                               with_websocket)
-from harness import araises, free_port
+from harness import Allocated, araises, free_port
 
 KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
@@ -357,26 +357,7 @@ async def test_big_sends_hand_over_the_payload_itself():
 
     # What one 50 KB send allocates: far below a copy of the payload.
     w.keep = False
-    if MICROPYTHON:
-        import gc
-        gc.collect()
-        gc.disable()
-        try:
-            before = gc.mem_alloc()
-            for _ in range(20):
-                await ws.send(frame)
-            per_send = (gc.mem_alloc() - before) // 20
-        finally:
-            gc.enable()
-        assert per_send < 1024, per_send
-    else:
-        import tracemalloc
-        tracemalloc.start()
-        try:
-            base = tracemalloc.get_traced_memory()[0]
-            for _ in range(20):
-                await ws.send(frame)
-            peak = tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
-        assert peak < 16384, peak
+    with Allocated() as a:
+        for _ in range(20):
+            await ws.send(frame)
+    assert a.bytes // 20 < 1024 if MICROPYTHON else a.bytes < 16384, a.bytes
