@@ -30,7 +30,7 @@ IMPLS = ('microdot', 'camdot')
 MPY_BUILD = 'build/mpy-x64'   # `make` compiles lib/ and microdot to .mpy here (the board's form)
 HEAP = '8M'        # room for microdot's per-send copies while the GC is off (alloc figure)
 KB64 = 65536
-payload64k = os.urandom(KB64)
+PAYLOAD64K = os.urandom(KB64)
 
 # Heap growth of each import; and of the interned-name (qstr) table alone, which MicroPython grows
 # by doubling: the import that adds the first name past its room pays for the whole new block.
@@ -178,7 +178,7 @@ async def measure(urls, seconds):
     figures = {impl: {} for impl in IMPLS}
     for key, path, turn, unit in (
             ('echo16', '/echo', lambda c: echoes_for(c, 'x' * 16), 1),
-            ('echo64k', '/echo', lambda c: echoes_for(c, payload64k), KB64 / (1 << 20)),
+            ('echo64k', '/echo', lambda c: echoes_for(c, PAYLOAD64K), KB64 / (1 << 20)),
             ('push', '/push', pushes, 1)):
         rates = await rates_by_turns(urls, path, turn, seconds)
         for impl in IMPLS:
