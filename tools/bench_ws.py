@@ -247,7 +247,7 @@ def main():
         rows.append(('  .mpy, name table already grown (B)', 'import_mpy_grown', '%d', ''))
         rows.append(('import RAM, .mpy in place (ROMFS) (B)', 'import_rom', '%d', ''))
         rows.append(('  of which interned names (B)', 'import_rom_names', '%d', ''))
-    print('unix port %s, heap %s; each rate: %.0f s per server, in turns' % (MPY, HEAP, args.seconds))
+    print('unix port %s, heap %s; each rate: %g s per server, in turns' % (MPY, HEAP, args.seconds))
     print('%-36s %12s %12s %8s  %s' % ('figure', 'microdot', 'camdot', 'ratio', 'target'))
     for label, key, fmt, target in rows:
         ratio = c[key] / m[key] if m[key] else float('inf')
