@@ -109,22 +109,16 @@ async def rates_by_turns(urls, path, turn, seconds):
     return {impl: n / t for impl, (n, t) in done.items()}
 
 
-async def push_rate(url, count, k):
-    """Ask for `count` 50 KB messages: (msgs/s, bytes allocated per send in the server)."""
+async def alloc_per_send(url, k=10):
+    """Bytes the server allocates per 50 KB send, over k sends with its GC off (the same figure
+    run after run)."""
     async with ws(url) as c:
-        await c.send('5 1')                     # warm-up
-        for _ in range(7):
-            await c.recv()
-        start = time.perf_counter()
-        await c.send('%d %d' % (count, k))
-        for _ in range(count):
+        await c.send('5 %d' % k)
+        for _ in range(5 + k):
             msg = await c.recv()
-        elapsed = time.perf_counter() - start
         assert len(msg) == 50000
-        for _ in range(k):
-            await c.recv()
         alloc = await c.recv()
-    return count / elapsed, int(alloc.split()[1])
+    return int(alloc.split()[1])
 
 
 GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
@@ -183,8 +177,8 @@ async def measure(urls, seconds):
         rates = await rates_by_turns(urls, path, turn, seconds)
         for impl in IMPLS:
             figures[impl][key] = rates[impl] * unit
-    for impl in IMPLS:        # deterministic: the same figure run after run
-        figures[impl]['alloc'] = (await push_rate(urls[impl] + '/push', 100, 10))[1]
+    for impl in IMPLS:
+        figures[impl]['alloc'] = await alloc_per_send(urls[impl] + '/push')
     return figures
 
 
