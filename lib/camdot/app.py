@@ -23,6 +23,9 @@ def create_app(config, hub=None, cam=None):
     from camdot.websocket import WebSocket
     auth.install(app, config)
     limits.install(app, config)
+    if config.get('debug'):
+        from camdot import debug
+        debug.install(app)
     WebSocket.ping_interval = config.get('limits', {}).get('ping_interval', 20)
 
     # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.

@@ -44,7 +44,7 @@ class FakeReader:
 
 def conn_for(data, step=7, **kw):
     lim = limits.Limits(**kw)
-    return limits.Conn(lim, FakeReader(data, step), None)
+    return limits.Conn(lim, FakeReader(data, step), None, None)
 
 
 async def test_lines_then_body_from_the_buffer():
@@ -147,7 +147,7 @@ async def test_budget_evicts_the_oldest_reader():
     opened = []
 
     async def client():
-        opened.append(lim.open(None))
+        opened.append(lim.open(None, None))
         await asyncio.sleep(10)
 
     tasks = [asyncio.create_task(client()) for _ in range(3)]
@@ -178,7 +178,7 @@ async def test_other_websockets_have_their_own_budget():
     opened = []
 
     async def client():
-        opened.append(lim.open(None))
+        opened.append(lim.open(None, None))
         await asyncio.sleep(10)
 
     tasks = [asyncio.create_task(client()) for _ in range(4)]
@@ -210,10 +210,10 @@ async def test_a_viewer_stuck_in_a_write_is_dropped():
             await asyncio.sleep(10)  # a client that stopped reading
 
     async def viewer():
-        conn = lim.open(None)
+        conn = lim.open(None, Stuck())
         assert lim.admit(conn)
         try:
-            await limits.Writer(conn, Stuck()).awrite(b'frame')
+            await conn.awrite(b'frame')
         except asyncio.CancelledError:
             seen.append(conn.why)
 
@@ -236,11 +236,10 @@ async def test_a_viewer_that_writes_is_kept():
             await asyncio.sleep(0.01)
 
     async def viewer():
-        conn = lim.open(None)
+        conn = lim.open(None, Fine())
         lim.admit(conn)
-        w = limits.Writer(conn, Fine())
         for _ in range(40):  # 0.4 s of steady writes, longer than write_timeout
-            await w.awrite(b'x')
+            await conn.awrite(b'x')
         lim.close(conn)
         return conn.why
 
@@ -419,8 +418,8 @@ async def test_viewer_cap():
     async with Running(app) as srv:
         v1 = await srv.connect(b'GET /stream HTTP/1.1\r\n\r\n')
         v2 = await srv.connect(b'GET /stream HTTP/1.1\r\n\r\n')
-        assert (await asyncio.wait_for(v1[0].read(200), 2)).startswith(b'HTTP/1.0 200')
-        assert (await asyncio.wait_for(v2[0].read(200), 2)).startswith(b'HTTP/1.0 200')
+        assert (await asyncio.wait_for(v1[0].read(200), 2)).startswith(b'HTTP/1.1 200 OK\r\n')
+        assert (await asyncio.wait_for(v2[0].read(200), 2)).startswith(b'HTTP/1.1 200 OK\r\n')
         assert lim.viewers == 2
         resp = await get(srv, '/stream')
         assert status(resp) == 503 and b'Retry-After' in resp
@@ -434,6 +433,6 @@ async def test_viewer_cap():
             await asyncio.sleep(0.02)
         assert lim.viewers == 1
         v3 = await srv.connect(b'GET /stream HTTP/1.1\r\n\r\n')
-        assert (await asyncio.wait_for(v3[0].read(200), 2)).startswith(b'HTTP/1.0 200')
+        assert (await asyncio.wait_for(v3[0].read(200), 2)).startswith(b'HTTP/1.1 200 OK\r\n')
         await close(v2[1])
         await close(v3[1])

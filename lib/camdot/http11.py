@@ -1,0 +1,415 @@
+"""HTTP/1.1 at microdot's edge: the request as the socket brings it, the response as it leaves.
+
+    from camdot import http11
+    duplex = http11.Duplex(limits, reader, writer)   # camdot.limits.Conn is one
+    await app.handle_request(duplex, duplex)         # microdot reads and writes through it
+    app.before_request(http11.read_body)             # the last hook: after those that may refuse
+
+microdot 2.7.0 (its code is not changed) reads a request line, headers and a Content-Length body,
+and writes `HTTP/1.0 <code> N/A`. Around it:
+
+- Duplex bounds the head while it is read: lines (`max_line`: 414 for the request line, else
+  431), header count and bytes (431), Content-Length (`max_body`: 413 before any of the body is
+  read). It refuses with 400 what microdot would fail on with a traceback, and what RFC 9112 says
+  to refuse: whitespace before a field's colon, obs-fold, two Content-Lengths, Content-Length with
+  Transfer-Encoding. A transfer coding other than chunked is 501, an expectation other than
+  100-continue 417.
+- Bodies sent the HTTP/1.1 way wait for read_body(), the last before_request hook: a chunked body,
+  and any body announced with `Expect: 100-continue`. A request refused before it (401, 403, 404,
+  429, 503...) is answered without its body being read; otherwise `100 Continue` goes out when the
+  client asked for it, then the body is read. A chunked body is decoded (RFC 9112 7.1), counted
+  against `max_body` (413 as soon as it is over), its trailers read and dropped; a bad chunk-size
+  line, a chunk not followed by CRLF or an over-long line is 400. The route sees the decoded body
+  in request.body, .json, .form and .stream, with Content-Length set to its size, as RFC 9112 7.1.3
+  says a recipient should.
+- Duplex also makes every response microdot writes (routes, error handlers, its own 400/404/405/413)
+  start `HTTP/1.1 <code> <reason phrase>` and say `Connection: close`: the server answers one
+  request per connection. A Connection header the app set is dropped; a 101 is left as it is.
+
+Refusals before microdot has a request (Refuse) are written by reply(); `limits` catches them.
+"""
+from microdot.microdot import HTTPException, urldecode
+
+from camdot.compat import const
+
+CHUNK = 512       # bytes read at a time while the head is read
+# Writer.part: where microdot is in writing a response
+BEFORE_STATUS = const(0)  # its status line is still to come
+IN_FIELDS = const(1)      # between its status line and the empty line after the header fields
+IN_BODY = const(2)        # the rest (or not microdot's response): passed through untouched
+_HEX = b'0123456789abcdefABCDEF'
+
+# RFC 9110 section 15, and 429 (RFC 6585).
+REASONS = {
+    100: 'Continue', 101: 'Switching Protocols',
+    200: 'OK', 201: 'Created', 202: 'Accepted', 203: 'Non-Authoritative Information',
+    204: 'No Content', 205: 'Reset Content', 206: 'Partial Content',
+    300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
+    304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+    400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden',
+    404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
+    407: 'Proxy Authentication Required', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
+    411: 'Length Required', 412: 'Precondition Failed', 413: 'Content Too Large',
+    414: 'URI Too Long', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable',
+    417: 'Expectation Failed', 421: 'Misdirected Request', 422: 'Unprocessable Content',
+    426: 'Upgrade Required', 428: 'Precondition Required', 429: 'Too Many Requests',
+    431: 'Request Header Fields Too Large',
+    500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
+    503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
+}
+
+
+def reason(status):
+    """The standard reason phrase of `status` ('' for a code RFC 9110 does not name)."""
+    return REASONS.get(status, '')
+
+
+def is_upgrade(request):
+    """True when `request` asks for a WebSocket (its Upgrade header names websocket)."""
+    return 'websocket' in request.headers.get('Upgrade', '').lower()
+
+
+class Refuse(BaseException):
+    """Raised while a request is read to answer it at once with `status` and close.
+
+    Not an Exception: microdot's Request.create turns any Exception into a 400 with a traceback on
+    the console; this one goes past it to the server (camdot.limits), which answers with reply().
+    """
+
+    def __init__(self, status):
+        self.status = status
+
+
+def _check_request_line(line):
+    """Refuse (400) the request lines microdot would fail on with a traceback."""
+    try:
+        parts = line.decode().split()
+    except UnicodeError:
+        raise Refuse(400)
+    if len(parts) != 3 or not parts[2].startswith('HTTP/'):
+        raise Refuse(400)
+    q = parts[1].find('?')
+    if q >= 0 and '%' in parts[1]:
+        try:
+            urldecode(parts[1][q + 1:])  # what microdot does to the query string
+        except Exception:
+            raise Refuse(400)
+
+
+def _chunk_size(line):
+    """The size on a chunk-size line (RFC 9112 7.1: hex digits, then extensions, ignored)."""
+    digits = line.partition(b';')[0].rstrip(b'\r\n').rstrip(b' \t')
+    if not digits:
+        raise Refuse(400)
+    for c in digits:
+        if c not in _HEX:     # int(x, 16) also takes '0x', '+', '_' and spaces
+            raise Refuse(400)
+    digits = digits.lstrip(b'0')
+    if len(digits) > 6:       # over 16 MB: beyond any max_body, and no big integer for it
+        raise Refuse(413)
+    return int(digits, 16) if digits else 0
+
+
+class Duplex:
+    """One connection as microdot reads its request and writes its response (see the module
+    docstring); one object both ways, as MicroPython's own asyncio Stream is.
+
+    `limits` is anything with max_line, max_headers, max_header_bytes and max_body (a
+    camdot.limits.Limits); `reader` and `writer` are the connection's streams (the same object on
+    MicroPython). Reading: until the head is read, lines come from a small buffer filled with
+    read(CHUNK), so that neither a line nor the header block can grow past its limit; once the
+    buffer is empty (and no body waits for read_body), reads go straight to the reader (bound as
+    instance attributes: no extra call per WebSocket read). Writing: microdot writes the status
+    line, then each header field, then an empty line, each with its own awrite(): the first two
+    are rewritten, the rest passes through. Anything else (write, drain, the raw socket .s, ...)
+    is the writer's.
+    """
+
+    # The framing the head announced. Class-level defaults: a request without a body writes none.
+    length = None       # Content-Length
+    chunked = False     # Transfer-Encoding: chunked
+    expect = False      # Expect: 100-continue
+    held = False        # a body waits for read_body(); microdot was given none
+    part = BEFORE_STATUS    # where microdot is in writing its response
+
+    def __init__(self, limits, reader, writer):
+        self.limits = limits
+        self.reader = reader
+        self.writer = writer
+        self.buf = b''
+        self.lines = 0
+        self.size = 0
+        self.done = False       # the empty line after the headers was seen
+        # the reads microdot and the WebSocket use: buffered until the request is read, then
+        # the stream's own (see _direct)
+        self.readline = self._readline
+        self.read = self._read
+        self.readexactly = self._readexactly
+        self.readinto = self._readinto
+
+    def __getattr__(self, name):  # anything else the writer offers (e.g. the raw socket .s)
+        return getattr(self.writer, name)
+
+    # ---- the head ----
+
+    async def _line(self, limit, status):
+        """The next line with its b'\\n' (b'' at the end of the stream); Refuse(status) when it
+        is longer than `limit` bytes."""
+        while True:
+            i = self.buf.find(b'\n')
+            if i >= limit or (i < 0 and len(self.buf) > limit):
+                raise Refuse(status)
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            data = await self.reader.read(CHUNK)
+            if not data:
+                line, self.buf = self.buf, b''
+                return line
+            self.buf += data
+
+    async def _readline(self):
+        if self.done:
+            if not self.buf:
+                return await self.reader.readline()
+            return await self._line(self.limits.max_line, 431)
+        lim = self.limits
+        line = await self._line(lim.max_line, 414 if self.lines == 0 else 431)
+        self.lines += 1
+        if not line or (self.lines > 1 and line in (b'\r\n', b'\n')):
+            self._head_read()
+            return line
+        self.size += len(line)
+        if self.lines > lim.max_headers + 1 or self.size > lim.max_header_bytes:
+            raise Refuse(431)
+        if self.lines == 1:
+            _check_request_line(line)
+        else:
+            self._field(line)
+        return line
+
+    def _field(self, line):
+        """Check one header field line and note the framing it announces."""
+        if line[:1] in (b' ', b'\t'):
+            raise Refuse(400)     # obs-fold (RFC 9112 5.2)
+        name, colon, value = line.partition(b':')
+        if not colon or not name or name[-1:] in (b' ', b'\t'):
+            raise Refuse(400)     # no name, or whitespace before the colon (RFC 9112 5.1)
+        try:
+            line.decode()         # as microdot does to every line
+        except UnicodeError:
+            raise Refuse(400)
+        name = name.lower()
+        if name == b'content-length':
+            # checked here, before microdot reads the body: it would read a body up to
+            # max_body_length before its 413, and readexactly() a negative length (to the
+            # end of the stream on MicroPython)
+            value = value.strip()
+            if not value.isdigit() or self.length is not None:
+                raise Refuse(400)
+            self.length = int(value)
+            if self.length > self.limits.max_body:
+                raise Refuse(413)
+        elif name == b'transfer-encoding':
+            value = value.strip().lower()
+            if self.chunked or not value:
+                raise Refuse(400)
+            if value != b'chunked':
+                raise Refuse(501)
+            self.chunked = True
+        elif name == b'expect':
+            if value.strip().lower() != b'100-continue':
+                raise Refuse(417)
+            self.expect = True
+
+    def _head_read(self):
+        self.done = True
+        if self.chunked:
+            if self.length is not None:
+                raise Refuse(400)  # both framings: a request smuggling shape (RFC 9112 6.3)
+            self.held = True
+        elif self.expect and self.length:
+            self.held = True
+        self._direct()
+
+    # ---- the body ----
+
+    async def _exactly(self, n):
+        if not self.buf:
+            return await self.reader.readexactly(n)
+        data, self.buf = self.buf[:n], self.buf[n:]
+        if len(data) < n:
+            data += await self.reader.readexactly(n - len(data))
+        return data
+
+    async def read_chunked(self):
+        """Read a chunked body to its end (trailers dropped); return it decoded.
+
+        Refuse(413) once it grows past max_body, Refuse(400) when it is malformed.
+        """
+        lim = self.limits
+        parts = []
+        total = 0
+        while True:
+            line = await self._line(lim.max_line, 400)
+            if not line.endswith(b'\n'):
+                raise Refuse(400)          # the stream ended
+            size = _chunk_size(line)
+            if not size:
+                break
+            total += size
+            if total > lim.max_body:
+                raise Refuse(413)
+            parts.append(await self._exactly(size))
+            if await self._exactly(2) != b'\r\n':
+                raise Refuse(400)
+        fields = 0
+        while True:                        # the trailer section: read, checked, dropped
+            line = await self._line(lim.max_line, 431)
+            if line in (b'\r\n', b'\n'):
+                break
+            fields += 1
+            if not line.endswith(b'\n') or b':' not in line or line[:1] in (b' ', b'\t'):
+                raise Refuse(400)
+            if fields > lim.max_headers:
+                raise Refuse(431)
+        return b''.join(parts)
+
+    async def read_held(self):
+        """Read the body the head held back (see read_body); Refuse as read_chunked does."""
+        try:
+            if self.chunked:
+                return await self.read_chunked()
+            return await self._exactly(self.length)
+        except EOFError:                   # the client went away mid-body (IncompleteReadError)
+            raise Refuse(400)
+        finally:
+            self.held = False
+            self._direct()
+
+    # ---- the reads microdot and the WebSocket use ----
+
+    async def _read(self, n=-1):
+        if not self.buf:
+            return await self.reader.read(n)
+        if n < 0 or n >= len(self.buf):
+            data, self.buf = self.buf, b''
+        else:
+            data, self.buf = self.buf[:n], self.buf[n:]
+        self._direct()
+        return data
+
+    async def _readexactly(self, n):
+        if n < 0:
+            raise ValueError('negative length')
+        if self.held:
+            # microdot's Request.create asks for a body announced with Expect: 100-continue
+            # before any hook ran: it gets none now; read_body() reads it after the hooks.
+            return b''
+        data = await self._exactly(n)
+        self._direct()
+        return data
+
+    async def _readinto(self, buf):
+        if not self.buf:
+            return await self.reader.readinto(buf)
+        n = min(len(buf), len(self.buf))
+        buf[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        self._direct()
+        return n
+
+    def _direct(self):
+        if self.done and not self.buf and not self.held:
+            r = self.reader
+            self.read = r.read
+            self.readexactly = r.readexactly
+            self.readline = r.readline
+            if hasattr(r, 'readinto'):
+                self.readinto = r.readinto
+
+
+    # ---- the response microdot writes ----
+
+    def head(self, data):
+        """`data` as it should go out while the head is written; None to drop it."""
+        if self.part == BEFORE_STATUS:
+            # Only microdot's own status line: a 100 Continue or a 101 written by hand, or
+            # a WebSocket frame, goes as it is.
+            if not (isinstance(data, bytes) and data.startswith(b'HTTP/1.0 ')):
+                return data
+            code, _, phrase = data[9:].partition(b' ')
+            status = int(code)
+            phrase = phrase.rstrip(b'\r\n')
+            if phrase in (b'N/A', b'OK'):   # microdot's defaults; a route's own phrase stays
+                phrase = reason(status).encode()
+            if status == 101:
+                self.part = IN_BODY
+                return b'HTTP/1.1 101 %s\r\n' % phrase
+            self.part = IN_FIELDS
+            return b'HTTP/1.1 %d %s\r\nConnection: close\r\n' % (status, phrase)
+        if data == b'\r\n':
+            self.part = IN_BODY
+        elif data[:11].lower() == b'connection:':
+            return None
+        return data
+
+    async def awrite(self, data):
+        if self.part != IN_BODY:
+            data = self.head(data)
+            if data is None:
+                return
+        await self.writer.awrite(data)
+
+
+def _set_body(request, body):
+    # microdot 2.7.0 keeps the body in Request._body (read by .body, .json, .form) and the
+    # stream in ._stream (None: .stream serves the body); it has no public way to set them
+    # after Request.create. tests/portable/test_http11.py checks each of those views.
+    request._body = body
+    request._stream = None
+    request.content_length = len(body)
+    request.headers['Content-Length'] = str(len(body))
+    if 'Transfer-Encoding' in request.headers:
+        del request.headers['Transfer-Encoding']   # RFC 9112 7.1.3: the body is decoded
+
+
+async def read_body(request):
+    """before_request hook: read the body the head held back (a chunked body, or one announced
+    with `Expect: 100-continue`), answering `100 Continue` first when asked.
+
+    Install it after every hook that may refuse the request: a refused body is never read.
+    Errors go through microdot's error path (error handlers, after_error_request hooks).
+    """
+    sock = request.sock
+    reader = sock[0] if sock else None
+    if not getattr(reader, 'held', False):    # nothing held, or not a Duplex (test clients)
+        return None
+    if request.http_version == '1.0':
+        if reader.chunked:   # RFC 9112 6.1: chunked in HTTP/1.0 is faulty framing
+            raise HTTPException(400, 'Transfer-Encoding needs HTTP/1.1')
+    elif reader.expect:
+        await sock[1].awrite(b'HTTP/1.1 100 Continue\r\n\r\n')
+    try:
+        body = await reader.read_held()
+    except Refuse as exc:
+        raise HTTPException(exc.status, 'Malformed chunked body' if exc.status == 400 else
+                            reason(exc.status))
+    _set_body(request, body)
+    return None
+
+
+async def reply(writer, status):
+    """Answer `status` on a connection microdot has no request for (a Refuse, a full server).
+
+    A few bytes on a connection that has sent nothing yet: drain() returns at once.
+    """
+    phrase = reason(status)
+    try:
+        writer.write(('HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n'
+                      '%sConnection: close\r\n\r\n%s\n' % (
+                          status, phrase, len(phrase) + 1,
+                          'Retry-After: 5\r\n' if status == 503 else '', phrase)).encode())
+        await writer.drain()
+    except Exception:
+        pass
