@@ -16,12 +16,15 @@ def create_app(config, hub=None, cam=None):
     app = Microdot()
     app.hub = hub = hub or Hub()
 
-    # Security first (before_request hooks run in order): Host/Origin checks and the optional
-    # token (auth), then the budgets, timeouts and viewer cap (limits): a refused client never
-    # takes a viewer slot. The keepalive closes idle or dead WebSockets.
-    from camdot import auth, limits
+    # Security first (before_request hooks run in order): Host/Origin checks and CORS (origins),
+    # the optional token (login), then the budgets, timeouts and viewer cap (limits): a refused
+    # client never takes a viewer slot. The keepalive closes idle or dead WebSockets.
+    from camdot import limits, origins
     from camdot.websocket import WebSocket
-    auth.install(app, config)
+    origins.install(app, config)
+    if config.get('token'):
+        from camdot import login   # ~9 KB of RAM a device without a token doesn't need
+        login.install(app, config)
     limits.install(app, config)
     if config.get('debug'):
         from camdot import debug

@@ -28,11 +28,18 @@ and writes `HTTP/1.0 <code> N/A`. Around it:
 
 Refusals before microdot has a request (Refuse) are written by reply(); `limits` catches them.
 """
+import asyncio
+
 from microdot.microdot import HTTPException, urldecode
 
-from camdot.compat import const
+from camdot.compat import const, ticks_add, ticks_diff, ticks_ms
 
 CHUNK = 512       # bytes read at a time while the head is read
+# What a client still sends after its answer is read and dropped (Duplex.discard) until it pauses
+# for LINGER_IDLE_MS, for at most LINGER_MS or LINGER_BYTES.
+LINGER_IDLE_MS = 200
+LINGER_MS = 2000
+LINGER_BYTES = 65536
 # Writer.part: where microdot is in writing a response
 BEFORE_STATUS = const(0)  # its status line is still to come
 IN_FIELDS = const(1)      # between its status line and the empty line after the header fields
@@ -62,6 +69,16 @@ REASONS = {
 def reason(status):
     """The standard reason phrase of `status` ('' for a code RFC 9110 does not name)."""
     return REASONS.get(status, '')
+
+
+def client_ip(request):
+    """The client's address without the port (the unix port gives a raw sockaddr)."""
+    addr = request.client_addr
+    if isinstance(addr, (tuple, list)):
+        return addr[0]
+    if isinstance(addr, (bytes, bytearray)) and len(addr) >= 8:
+        return bytes(addr[4:8])  # sockaddr_in: family(2) port(2) address(4)
+    return addr
 
 
 def is_upgrade(request):
@@ -279,13 +296,39 @@ class Duplex:
         """Read the body the head held back (see read_body); Refuse as read_chunked does."""
         try:
             if self.chunked:
-                return await self.read_chunked()
-            return await self._exactly(self.length)
+                body = await self.read_chunked()
+            else:
+                body = await self._exactly(self.length)
         except EOFError:                   # the client went away mid-body (IncompleteReadError)
             raise Refuse(400)
-        finally:
-            self.held = False
-            self._direct()
+        self.held = False
+        self._direct()
+        return body
+
+    async def discard(self):
+        """Read and drop what the client still sends of a request we answered without reading
+        it all: until it pauses for LINGER_IDLE_MS, for at most LINGER_MS or LINGER_BYTES.
+
+        Closing a socket with unread data resets the connection, and a client still sending (not
+        every client asks for 100 Continue) could lose the answer already sent. A client waiting
+        for a 100 Continue it did not get sends nothing: nothing to wait for.
+        """
+        self.buf = b''
+        if self.expect:
+            return
+        end = ticks_add(ticks_ms(), LINGER_MS)
+        left = LINGER_BYTES
+        while left > 0:
+            wait = min(LINGER_IDLE_MS, ticks_diff(end, ticks_ms()))
+            if wait <= 0:
+                break
+            try:
+                data = await asyncio.wait_for(self.reader.read(CHUNK), wait / 1000)
+            except Exception:              # a pause, the time is up, or the client reset
+                break
+            if not data:
+                break
+            left -= len(data)
 
     # ---- the reads microdot and the WebSocket use ----
 
@@ -361,6 +404,11 @@ class Duplex:
                 return
         await self.writer.awrite(data)
 
+    async def aclose(self):
+        if self.held:       # answered (refused) without reading the body
+            await self.discard()
+        await self.writer.aclose()
+
 
 def _set_body(request, body):
     # microdot 2.7.0 keeps the body in Request._body (read by .body, .json, .form) and the
@@ -390,6 +438,7 @@ async def read_body(request):
             raise HTTPException(400, 'Transfer-Encoding needs HTTP/1.1')
     elif reader.expect:
         await sock[1].awrite(b'HTTP/1.1 100 Continue\r\n\r\n')
+        reader.expect = False   # met: the client sends its body now
     try:
         body = await reader.read_held()
     except Refuse as exc:

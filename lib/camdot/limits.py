@@ -179,6 +179,7 @@ class Limits:
             await handle(conn, conn)
         except Refuse as exc:
             await reply(writer, exc.status)
+            await conn.discard()   # what the client still sends after a refused head
             await _abort(writer)
         except asyncio.CancelledError:
             if conn.why is None:

@@ -1,18 +1,24 @@
-"""The token check, the login page and the browser sessions (loaded only when a token is set).
+"""Authentication: the device token, the login page and browser sessions.
 
-    from camdot.login import TokenAuth
-    guard = TokenAuth(token, 'porch-cam')           # auth.install does this for config['token']
-    app.before_request(guard.before_request)
+    from camdot import login
+    guard = login.install(app, config)   # after camdot.origins; None when config has no token
 
-See camdot.auth for the rules. Only a SHA-256 of the token is kept, compared in constant time.
+With config 'token' set, every route but /login and /logout needs `Authorization: Bearer <token>`
+(or Basic with the token as password, for MJPEG players), or the session cookie the login page
+sets. Failures get 401 + `WWW-Authenticate: Bearer`; a browser asking for HTML gets the login form
+as the 401 body. After 5 wrong tokens from one address it gets 429 for 30 s. The token is never
+logged; only a SHA-256 of it is kept, compared in constant time (camdot.secret).
+Import this module only when a token is set (camdot.app does): ~9 KB of RAM a device without a
+token doesn't need.
 """
 import binascii
 import os
 
 from microdot import Response
 
-from camdot.auth import client_ip, digest, is_upgrade, same_digest
 from camdot.compat import ticks_diff, ticks_ms
+from camdot.http11 import client_ip, is_upgrade
+from camdot.secret import digest, same_digest
 
 COOKIE = 'camdot'
 OPEN_PATHS = ('/login', '/logout')
@@ -109,8 +115,14 @@ def _escape(text):
     return text.replace('&', '&amp;').replace('"', '&quot;').replace('<', '&lt;').replace('>', '&gt;')
 
 
-class TokenAuth:
-    """The token check: a before_request hook plus the /login and /logout routes."""
+class Login:
+    """The token check: a before_request hook plus the /login and /logout routes.
+
+        guard = Login(token, 'porch-cam')
+        app.before_request(guard.before_request)
+        app.route('/login', methods=['GET', 'POST'])(guard.login)
+        app.route('/logout', methods=['POST'])(guard.logout)
+    """
 
     realm = 'camdot'
 
@@ -211,3 +223,16 @@ def _see_other(location, value, extra=''):
     # microdot's set_cookie() has no SameSite: the header is written here
     res.headers['Set-Cookie'] = [COOKIE + '=' + value + '; Path=/; HttpOnly; SameSite=Strict' + extra]
     return res
+
+
+def install(app, config):
+    """Require config['token'] on every route of `app` but /login and /logout; returns the Login,
+    or None when config has no token."""
+    token = config.get('token')
+    if not token:
+        return None
+    guard = Login(token, config.get('hostname', 'camdot'))
+    app.before_request(guard.before_request)
+    app.route('/login', methods=['GET', 'POST'])(guard.login)
+    app.route('/logout', methods=['POST'])(guard.logout)
+    return guard

@@ -218,7 +218,7 @@ def _respond(stream, status, body, ctype='text/html; charset=utf-8', extra=''):
 
 def _token_ok(given, token):
     # Constant time, and a second's pause after a wrong one: the setup AP is open to anyone in range.
-    from camdot.auth import equal
+    from camdot.secret import equal
     if equal(given, token):
         return True
     sleep_ms(1000)

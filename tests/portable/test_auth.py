@@ -1,10 +1,11 @@
-"""camdot.auth and camdot.login: Host/Origin checks, token auth, login page, sessions, throttling."""
+"""camdot.origins, camdot.login and camdot.secret: Host/Origin checks, token auth, login page,
+sessions, throttling. CORS: tests/portable/test_cors.py."""
 from microdot import Microdot, Request
 from microdot.microdot import AsyncBytesIO
 from microdot.test_client import TestClient
 from microdot.websocket import with_websocket
 
-from camdot import auth, config, login
+from camdot import config, login, origins, secret
 
 TOKEN = 's3cret-Token'
 LAN = ('192.168.1.9', 40000)  # a client on the network (loopback clients skip the Host check)
@@ -44,7 +45,8 @@ def make_app(**cfg):
 
     conf = config.load(None)
     conf.update(cfg)
-    guard = auth.install(app, conf)
+    origins.install(app, conf)
+    guard = login.install(app, conf)
     return app, guard, seen
 
 
@@ -56,28 +58,28 @@ async def raw(app, text, addr=LAN):
 
 
 def test_equal_is_exact():
-    assert auth.equal('abc', 'abc')
-    assert auth.equal(b'abc', 'abc')
-    assert not auth.equal('abc', 'abd')
-    assert not auth.equal('abc', 'abcd')
-    assert not auth.equal('', 'a')
-    assert auth.equal('', '')
+    assert secret.equal('abc', 'abc')
+    assert secret.equal(b'abc', 'abc')
+    assert not secret.equal('abc', 'abd')
+    assert not secret.equal('abc', 'abcd')
+    assert not secret.equal('', 'a')
+    assert secret.equal('', '')
 
 
 def test_split_hostport_and_parse_origin():
-    assert auth.split_hostport('Cam.Local:8080') == ('cam.local', 8080)
-    assert auth.split_hostport('cam') == ('cam', None)
-    assert auth.split_hostport('[::1]:81') == ('::1', 81)
-    assert auth.split_hostport('cam:x') is None
-    assert auth.split_hostport('a/b') is None
-    assert auth.split_hostport('[::1') is None
-    assert auth.split_hostport('') is None
-    assert auth.parse_origin('http://cam:8080') == ('cam', 8080)
-    assert auth.parse_origin('https://cam') == ('cam', 443)
-    assert auth.parse_origin('http://cam') == ('cam', 80)
-    assert auth.parse_origin('null') is None
-    assert auth.parse_origin('ftp://cam') is None
-    assert auth.parse_origin('http://cam/path') is None
+    assert origins.split_hostport('Cam.Local:8080') == ('cam.local', 8080)
+    assert origins.split_hostport('cam') == ('cam', None)
+    assert origins.split_hostport('[::1]:81') == ('::1', 81)
+    assert origins.split_hostport('cam:x') is None
+    assert origins.split_hostport('a/b') is None
+    assert origins.split_hostport('[::1') is None
+    assert origins.split_hostport('') is None
+    assert origins.parse_origin('http://cam:8080') == ('http', 'cam', 8080)
+    assert origins.parse_origin('https://cam') == ('https', 'cam', 443)
+    assert origins.parse_origin('HTTP://Cam') == ('http', 'cam', 80)
+    assert origins.parse_origin('null') is None
+    assert origins.parse_origin('ftp://cam') is None
+    assert origins.parse_origin('http://cam/path') is None
 
 
 class FakeRequest:
@@ -88,7 +90,7 @@ class FakeRequest:
 
 
 def test_origin_allowed():
-    ok = auth.origin_allowed
+    ok = origins.origin_allowed
     assert ok(FakeRequest({'Host': 'cam:8080'}))  # no Origin: a program
     assert ok(FakeRequest({'Host': 'cam:8080', 'Origin': 'http://cam:8080'}))
     assert ok(FakeRequest({'Host': 'CAM:80', 'Origin': 'http://cam'}))
@@ -106,9 +108,9 @@ def test_origin_allowed():
 
 
 def test_host_allowed():
-    names = auth._names({'hostname': 'Porch', 'allowed_hosts': ['cam.home'],
+    names = origins._names({'hostname': 'Porch', 'allowed_hosts': ['cam.home'],
                          'allowed_origins': ['http://dash.lan:3000']})
-    ok = auth.host_allowed
+    ok = origins.host_allowed
     for host in ('192.168.1.50', '192.168.1.50:80', '[fe80::1]:80', 'porch', 'porch.local:80',
                  'PORCH.local.', 'localhost:8080', 'cam.home', 'dash.lan'):
         assert ok(FakeRequest({'Host': host}), names), host
@@ -328,17 +330,3 @@ def test_safe_next():
     assert login.safe_next('/a?b=1') == '/a?b=1'
     for bad in ('', 'a', '//x', '/\\x', 'http://x', '/a\r\nSet-Cookie: x'):
         assert login.safe_next(bad) == '/'
-
-
-async def test_cors_star_is_narrowed_to_allowed_origins():
-    app, _, _ = make_app(allowed_origins=['http://dash.lan'])
-    client = TestClient(app, host='cam:8080')
-    res = await client.get('/public')
-    assert 'Access-Control-Allow-Origin' not in res.headers
-    res = await client.get('/public', headers={'Origin': 'http://evil.example'})
-    assert 'Access-Control-Allow-Origin' not in res.headers
-    res = await client.get('/public', headers={'Origin': 'http://dash.lan'})
-    assert res.headers['Access-Control-Allow-Origin'] == 'http://dash.lan'
-    app, _, _ = make_app(allowed_origins=['*'])
-    res = await TestClient(app).get('/public', headers={'Origin': 'http://evil.example'})
-    assert res.headers['Access-Control-Allow-Origin'] == '*'
