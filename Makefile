@@ -40,6 +40,13 @@ $(DEPS)/node/.stamp:
 	test -f $(DEPS)/node/node_modules/wot-thing-description-types/schema/td-json-schema-validation.json
 	touch $@
 
+# node-wot (Eclipse Thingweb, the W3C reference WoT consumer) for tests/host/test_nodewot.py, from npm.
+NODE_WOT := @node-wot/core@0.9.2 @node-wot/binding-http@0.9.2
+$(DEPS)/node-wot/.stamp:
+	npm install --silent --no-audit --no-fund --prefix $(DEPS)/node-wot $(NODE_WOT)
+	test -f $(DEPS)/node-wot/node_modules/@node-wot/binding-http/package.json
+	touch $@
+
 # The device page, gzipped next to its sources (served with Content-Encoding: gzip).
 WWW := lib/camdot/www
 $(DEPS)/www.stamp: $(VENV)/.stamp tools/compress_assets.py $(filter-out %.gz,$(wildcard $(WWW)/*))
@@ -52,8 +59,8 @@ $(DEPS)/stubs/.stamp: $(VENV)/.stamp
 	$(PY) -m pip install -q --disable-pip-version-check --target $(DEPS)/stubs "$(BOARD_STUBS)"
 	touch $@
 
-setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/www.stamp \
-	$(DEPS)/stubs/.stamp
+setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/node-wot/.stamp \
+	$(DEPS)/www.stamp $(DEPS)/stubs/.stamp
 
 # ---- the device app on the unix port ----
 run: setup

@@ -112,7 +112,7 @@ class CameraThing:
         self.thing = t = Thing('camera', 'urn:camdot:' + name, name + ' camera', hub,
                                'ESP32-CAM camera (camdot)', self._changed)
         if config.get('token'):
-            # camdot.auth then wants `Authorization: Bearer <token>` (or its login cookie)
+            # camdot.login then wants `Authorization: Bearer <token>` (or its login cookie)
             t.security = ('bearer_sc', {'scheme': 'bearer', 'in': 'header',
                                         'name': 'Authorization'})
         sizes = list(FRAMESIZES)   # the HAL's names, in its order

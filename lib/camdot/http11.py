@@ -430,17 +430,17 @@ async def read_body(request):
     Errors go through microdot's error path (error handlers, after_error_request hooks).
     """
     sock = request.sock
-    reader = sock[0] if sock else None
-    if not getattr(reader, 'held', False):    # nothing held, or not a Duplex (test clients)
+    duplex = sock[0] if sock else None
+    if not isinstance(duplex, Duplex) or not duplex.held:   # test clients: no Duplex
         return None
     if request.http_version == '1.0':
-        if reader.chunked:   # RFC 9112 6.1: chunked in HTTP/1.0 is faulty framing
+        if duplex.chunked:   # RFC 9112 6.1: chunked in HTTP/1.0 is faulty framing
             raise HTTPException(400, 'Transfer-Encoding needs HTTP/1.1')
-    elif reader.expect:
-        await sock[1].awrite(b'HTTP/1.1 100 Continue\r\n\r\n')
-        reader.expect = False   # met: the client sends its body now
+    elif duplex.expect:
+        await duplex.awrite(b'HTTP/1.1 100 Continue\r\n\r\n')
+        duplex.expect = False   # met: the client sends its body now
     try:
-        body = await reader.read_held()
+        body = await duplex.read_held()
     except Refuse as exc:
         raise HTTPException(exc.status, 'Malformed chunked body' if exc.status == 400 else
                             reason(exc.status))

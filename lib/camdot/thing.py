@@ -15,7 +15,9 @@ Every write path (HTTP, WebSocket, /control, settings file) goes through `write(
 import json
 
 OP_TYPE = 'https://w3c.github.io/web-thing-protocol/errors#'
-TD_CONTEXT = 'https://www.w3.org/2022/wot/td/v1.1'
+# TD 1.1's context after TD 1.0's (the form TD 1.1 section 5.3.1.1 allows): consumers built for
+# TD 1.0, such as node-wot 0.9 (Eclipse Thingweb), validate the first entry against 1.0's URI.
+TD_CONTEXT = ['https://www.w3.org/2019/wot/td/v1', 'https://www.w3.org/2022/wot/td/v1.1']
 
 
 class ThingError(Exception):

@@ -35,7 +35,7 @@ def serve(folder, **config):
 
 @pytest.fixture(scope='module')
 def app(tmp_path_factory):
-    # allowed_origins '*': camdot.auth keeps the MJPEG route's CameraWebServer-style
+    # allowed_origins '*': camdot.origins keeps the MJPEG route's CameraWebServer-style
     # `Access-Control-Allow-Origin: *` only when the config allows any origin.
     with serve(tmp_path_factory.mktemp('stream'), allowed_origins=['*']) as srv:
         yield srv

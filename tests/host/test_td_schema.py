@@ -56,7 +56,7 @@ def errors(validator, td):
 def test_camera_td_is_valid(validator, tmp_path):
     td = fetch_td(tmp_path)
     assert errors(validator, td) == []
-    assert td['@context'] == 'https://www.w3.org/2022/wot/td/v1.1'
+    assert td['@context'] == ['https://www.w3.org/2019/wot/td/v1', 'https://www.w3.org/2022/wot/td/v1.1']
     ws = [f for f in td['forms'] if f.get('subprotocol') == 'webthingprotocol']
     assert ws and ws[0]['href'] == 'ws://cam.local:8080/ws'
     for name, prop in td['properties'].items():

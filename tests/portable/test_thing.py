@@ -166,7 +166,7 @@ def test_td_is_streamed_in_pieces_and_parses():
     chunks = list(t.td_chunks('http://cam.local/', 'ws://cam.local/ws'))
     assert len(chunks) > len(t.order)                   # one piece per affordance at least
     td = json.loads(''.join(chunks))
-    assert td['@context'] == 'https://www.w3.org/2022/wot/td/v1.1'
+    assert td['@context'] == ['https://www.w3.org/2019/wot/td/v1', 'https://www.w3.org/2022/wot/td/v1.1']
     assert td['id'] == 'urn:test:lamp' and td['base'] == 'http://cam.local/'
     assert [n for n in t.order if n not in td['properties']] == []
     level = td['properties']['level']
