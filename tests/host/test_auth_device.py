@@ -41,10 +41,7 @@ def request(srv, method, path, headers=None, body=None, read=True):
 
 
 def upgrade_status(srv, headers):
-    """Send a WebSocket upgrade for /ws/stream; the status code of the answer.
-
-    (The `websockets` client refuses to parse microdot's HTTP/1.0 error answers.)
-    """
+    """Send a WebSocket upgrade for /ws/stream by hand; the status code of the answer."""
     key = base64.b64encode(os.urandom(16)).decode()
     lines = ['GET /ws/stream HTTP/1.1', 'Host: 127.0.0.1:%d' % srv.port, 'Upgrade: websocket',
              'Connection: Upgrade', 'Sec-WebSocket-Key: ' + key, 'Sec-WebSocket-Version: 13']
