@@ -49,6 +49,21 @@ class Conn(Duplex):
         self.start = limits.clock()
         self.state = READING
 
+    async def read_held(self):
+        # A held body (chunked, or after 100 Continue) is still the request: while it comes the
+        # connection is READING again, under the header deadline and first in line for eviction.
+        again = self.state == HANDLING
+        if again:
+            self.state = READING
+        try:
+            return await super().read_held()
+        except asyncio.CancelledError:
+            again = False       # dropped meanwhile: stays READING, so that serve() answers 408
+            raise
+        finally:
+            if again and self.state == READING:
+                self.state = HANDLING
+
     async def awrite(self, data):
         if self.part != IN_BODY:
             data = self.head(data)

@@ -3,6 +3,7 @@
     with Server([MPY, 'main.py'], env={'HTTP_PORT': str(port)}, port=port) as srv:
         urllib.request.urlopen(srv.url + '/')
 """
+import json
 import os
 import shutil
 import signal
@@ -89,3 +90,45 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def device_app(folder, **config):
+    """The device app (main.py on the unix port) with `config`, its config and settings files in
+    `folder` (never the repo's); a Server to use in a `with`."""
+    config.setdefault('settings_file', str(folder / 'settings.json'))
+    path = folder / 'config.json'
+    path.write_text(json.dumps(config))
+    port = free_port()
+    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)})
+
+
+class PageServer:
+    """A page served on its own loopback origin (another port is another origin), for browser
+    tests: `with PageServer(html) as url: page.goto(url + '/')`."""
+
+    def __init__(self, html):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        body = html.encode()
+
+        class Page(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header('Content-Type', 'text/html')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', free_port()), Page)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+
+    def __enter__(self):
+        import threading
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self.url
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

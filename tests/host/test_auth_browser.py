@@ -1,25 +1,16 @@
 """Token auth in a real browser (Debian chromium via Playwright): the login form, then the device page
 with its WebSocket frames and the MJPEG stream working on the session cookie alone; and a page from
 another origin that cannot open the camera's WebSocket (cross-site WebSocket hijacking)."""
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from servers import MPY, Server, free_port
+from servers import PageServer, device_app
 
 TOKEN = 'browser-Tok3n'
 
 
 @pytest.fixture(scope='module')
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('authbrowser')
-    cfg = folder / 'config.json'
-    cfg.write_text(json.dumps({'hostname': 'porch-cam', 'token': TOKEN,
-                               'settings_file': str(folder / 's.json')}))
-    port = free_port()
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+    with device_app(tmp_path_factory.mktemp('authbrowser'), hostname='porch-cam', token=TOKEN) as srv:
         yield srv
         srv.stop()
     assert TOKEN not in srv.output
@@ -55,32 +46,17 @@ def test_login_then_live_page_and_mjpeg_on_the_cookie(server, browser):
     ctx.close()
 
 
-class Evil(BaseHTTPRequestHandler):
-    """Another site: its page tries to open the camera's WebSocket."""
-    target = None
-
-    def do_GET(self):
-        body = ("""<!doctype html><script>
-        window.result = 'pending';
-        const ws = new WebSocket('%s/ws/stream');
-        ws.onopen = () => { window.result = 'open'; };
-        ws.onerror = () => { window.result = 'refused'; };
-        </script>""" % self.target).encode()
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/html')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+EVIL = """<!doctype html><script>
+window.result = 'pending';
+const ws = new WebSocket('%s/ws/stream');
+ws.onopen = () => { window.result = 'open'; };
+ws.onerror = () => { window.result = 'refused'; };
+</script>"""
 
 
 def test_other_site_cannot_open_the_websocket(server, browser):
-    Evil.target = server.url.replace('http', 'ws')
-    evil = ThreadingHTTPServer(('127.0.0.1', free_port()), Evil)
-    threading.Thread(target=evil.serve_forever, daemon=True).start()
-    try:
+    """Another site: its page tries to open the camera's WebSocket."""
+    with PageServer(EVIL % server.url.replace('http', 'ws')) as evil:
         ctx = browser.new_context()
         page = ctx.new_page()
         # logged in to the camera in this browser...
@@ -89,9 +65,7 @@ def test_other_site_cannot_open_the_websocket(server, browser):
         page.click('button')
         page.wait_for_function('window.camdot && camdot.stats.frames >= 1', timeout=15000)
         # ...then a page on another origin (another port is another origin) tries to use it
-        page.goto('http://127.0.0.1:%d/' % evil.server_address[1])
+        page.goto(evil + '/')
         page.wait_for_function("window.result !== 'pending'", timeout=10000)
         assert page.evaluate('window.result') == 'refused'
         ctx.close()
-    finally:
-        evil.shutdown()

@@ -13,19 +13,14 @@ import socket
 import pytest
 from websockets.sync.client import connect
 
-from servers import MPY, Server, free_port
+from servers import MPY, Server, device_app, free_port
 
 TOKEN = 'tok-Jq8vX2pL'
 
 
 @pytest.fixture(scope='module')
 def device(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('auth')
-    cfg = folder / 'config.json'
-    cfg.write_text(json.dumps({'token': TOKEN, 'camera': {'backend': 'sim'},
-                               'settings_file': str(folder / 'settings.json')}))
-    port = free_port()
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+    with device_app(tmp_path_factory.mktemp('auth'), token=TOKEN, camera={'backend': 'sim'}) as srv:
         yield srv
         srv.stop()
     assert TOKEN not in srv.output  # never logged, whatever happened in the tests

@@ -7,13 +7,11 @@ reaches the device. With a token: the bearer token in a header, or the login coo
 (`credentials: 'include'`).
 """
 import json
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from servers import MPY, Server, free_port
+from servers import PageServer, device_app
 
 TOKEN = 'cors-browser-Tok3n'
 
@@ -33,40 +31,16 @@ USE_API = """async ([device, value, init]) => {
 }"""
 
 
-class Dashboard(BaseHTTPRequestHandler):
-    """A page on another origin: whatever the test evaluates in it is that origin's script."""
-
-    def do_GET(self):
-        body = b'<!doctype html><title>dashboard</title><p>dashboard</p>'
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/html')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope='module')
 def origins():
     """Two dashboard origins: the first is listed in allowed_origins, the second is not."""
-    servers = [ThreadingHTTPServer(('127.0.0.1', free_port()), Dashboard) for _ in range(2)]
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    yield ['http://127.0.0.1:%d' % s.server_address[1] for s in servers]
-    for s in servers:
-        s.shutdown()
+    page = '<!doctype html><title>dashboard</title><p>dashboard</p>'
+    with PageServer(page) as listed, PageServer(page) as unlisted:
+        yield listed, unlisted
 
 
 def start(folder, allowed, **cfg):
-    conf = {'camera': {'backend': 'sim', 'fps': 5}, 'allowed_origins': [allowed],
-            'settings_file': str(folder / 'settings.json')}
-    conf.update(cfg)
-    path = folder / 'config.json'
-    path.write_text(json.dumps(conf))
-    port = free_port()
-    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)})
+    return device_app(folder, camera={'backend': 'sim', 'fps': 5}, allowed_origins=[allowed], **cfg)
 
 
 def quality(srv, token=None):

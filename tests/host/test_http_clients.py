@@ -8,7 +8,6 @@ a browser: test_cors_browser.py.
 import base64
 import http.client
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -18,20 +17,14 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from servers import MPY, Server, free_port
+from servers import device_app
 
 TOKEN = 'edge-Tok3n'
 
 
 def start(folder, **cfg):
-    conf = {'camera': {'backend': 'sim', 'fps': 10}, 'max_clients': 1,
-            'settings_file': str(folder / 'settings.json'),
-            'limits': {'header_timeout': 1}}
-    conf.update(cfg)
-    path = folder / 'config.json'
-    path.write_text(json.dumps(conf))
-    port = free_port()
-    return Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(path)})
+    return device_app(folder, camera={'backend': 'sim', 'fps': 10}, max_clients=1,
+                      limits={'header_timeout': 1}, **cfg)
 
 
 @pytest.fixture(scope='module')

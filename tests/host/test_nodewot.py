@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from servers import MPY, ROOT, Server, free_port
+from servers import ROOT, device_app
 
 NODE_WOT = os.path.join(ROOT, '.deps', 'node-wot', 'node_modules')
 SCRIPT = os.path.join(ROOT, 'tests', 'host', 'nodewot', 'consume.js')
@@ -20,11 +20,7 @@ SCRIPT = os.path.join(ROOT, 'tests', 'host', 'nodewot', 'consume.js')
 
 @pytest.fixture
 def device(tmp_path):
-    cfg = tmp_path / 'config.json'
-    cfg.write_text(json.dumps({'camera': {'backend': 'sim', 'fps': 10},
-                               'settings_file': str(tmp_path / 'settings.json')}))
-    port = free_port()
-    with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
+    with device_app(tmp_path, camera={'backend': 'sim', 'fps': 10}) as srv:
         yield srv
         srv.stop()
     assert 'Traceback' not in srv.output, srv.output

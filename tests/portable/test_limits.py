@@ -384,6 +384,22 @@ async def test_header_timeout_answers_408():
         assert lim.dropped == 1 and lim.conns == []
 
 
+async def test_a_slow_chunked_body_has_the_header_deadline():
+    app, lim = make_app(header_timeout=0.5)
+
+    @app.route('/upload', methods=['PUT'])
+    async def upload(request):
+        return request.body
+
+    async with Running(app) as srv:
+        r, w = await srv.connect(b'PUT /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
+                                 b'5\r\nhel')   # and no more
+        resp = await read_all(r, timeout=3)
+        assert status(resp) == 408, resp
+        await close(w)
+        assert lim.dropped == 1 and lim.conns == []
+
+
 async def test_request_timeout_cancels_a_long_request():
     app, lim = make_app(request_timeout=0.3)
     async with Running(app) as srv:
