@@ -210,7 +210,7 @@ def setup_page(name, networks, need_token, note=''):
 
 def _respond(stream, status, body, ctype='text/html; charset=utf-8', extra=''):
     data = body.encode()
-    stream.write(('HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n'
+    stream.write(('HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n'
                   'Cache-Control: no-store\r\nConnection: close\r\n%s\r\n'
                   % (status, ctype, len(data), extra)).encode())
     stream.write(data)
