@@ -33,6 +33,9 @@ READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
 # socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
 VIEWER_PATHS = ('/stream', '/ws/stream')
+# The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's).
+SETTINGS = ('max_requests', 'max_sockets', 'header_timeout', 'request_timeout', 'write_timeout',
+            'max_headers', 'max_header_bytes', 'max_line', 'max_body')
 
 
 class Conn(Duplex):
@@ -249,14 +252,10 @@ def admit_viewer(request):
 def install(app, config):
     """Serve `app` within the limits of `config` (see the module docstring); returns the Limits."""
     cfg = config.get('limits', {})
-    lim = Limits(max_requests=cfg.get('max_requests', 4), max_viewers=config.get('max_clients', 4),
-                 header_timeout=cfg.get('header_timeout', 10),
-                 request_timeout=cfg.get('request_timeout', 30),
-                 max_headers=cfg.get('max_headers', 32),
-                 max_header_bytes=cfg.get('max_header_bytes', 4096),
-                 max_line=cfg.get('max_line', 1024), max_body=cfg.get('max_body', 8192),
-                 write_timeout=cfg.get('write_timeout', 20),
-                 max_sockets=cfg.get('max_sockets', 4))
+    given = {name: cfg[name] for name in SETTINGS if name in cfg}   # the defaults: Limits'
+    if 'max_clients' in config:
+        given['max_viewers'] = config['max_clients']
+    lim = Limits(**given)
     app.limits = lim
     handle = app.handle_request
 
