@@ -40,7 +40,7 @@ CHUNK = 512       # bytes read at a time while the head is read
 LINGER_IDLE_MS = 200
 LINGER_MS = 2000
 LINGER_BYTES = 65536
-# Writer.part: where microdot is in writing a response
+# Duplex.part: where microdot is in writing a response
 BEFORE_STATUS = const(0)  # its status line is still to come
 IN_FIELDS = const(1)      # between its status line and the empty line after the header fields
 IN_BODY = const(2)        # the rest (or not microdot's response): passed through untouched
