@@ -182,7 +182,7 @@ class CORS:
         method = request.headers.get('Access-Control-Request-Method')
         if method is None or self.origin(request) is None:
             return headers
-        if method in [m.strip() for m in headers['Allow'].split(',')]:
+        if method in [m.strip() for m in headers.get('Allow', '').split(',')]:
             headers['Access-Control-Allow-Methods'] = method
         asked = request.headers.get('Access-Control-Request-Headers')
         if asked:
