@@ -1,12 +1,17 @@
-"""In-device publish/subscribe with MQTT topic filters and bounded delivery per subscriber.
+"""Publish/subscribe with MQTT topic filters and bounded delivery per subscriber.
 
     hub = Hub()
     sub = hub.subscribe('camera/frame', policy='latest')   # keep only the newest item
     hub.publish('camera/frame', jpeg)                      # sync, never blocks, never copies
     topic, payload = await sub.get()
+    hub.publish('camera/status', doc, retain=True)         # also kept for later subscribers
 
 One event loop, no locks (not thread-safe by design). The hub never validates, copies or encodes
 payloads: subscribers get the very object that was published.
+
+Where items go is the broker's business (`Broker`): the default keeps them in this process. A
+broker for many processes (the relay's Redis broker, host side: tools/camdot_relay) implements the
+same small interface, so app code publishes and subscribes the same way in one process or many.
 """
 import asyncio
 
@@ -63,6 +68,14 @@ def _match(levels, names):
             return False
         i += 1
     return i == n
+
+
+def _wants(sub, topic):
+    # Does the subscription `sub` match the (valid) topic name `topic`?
+    levels = sub._levels
+    if levels is None:
+        return sub.pattern == topic
+    return _match(levels, topic.split('/'))
 
 
 def topic_matches(pattern, topic):
@@ -273,6 +286,51 @@ class Subscription:
             print_exception(exc)
 
 
+class Broker:
+    """Where a hub's items go: the interface, and the default, which keeps them in this process.
+
+        hub = Hub()                     # Hub(Broker()): one process
+        hub = Hub(RedisBroker(url))     # many processes (host side, see tools/camdot_relay)
+
+    The hub hands the broker every publish (`publish`) and tells it of each subscription made and
+    closed (`subscribed`, `unsubscribed`: a broker for many processes follows the topics this one
+    wants); the broker delivers to this process's subscriptions with `hub.deliver()`, whether the
+    item was published here or came from elsewhere. A retained item (retain=True) is also kept,
+    the last one per topic, and handed to every later subscription that matches, as MQTT's
+    retained messages; publishing None retained forgets it.
+    """
+    hub = None
+    retained = None  # topic -> payload, made on the first retained publish (none on most hubs)
+
+    def attach(self, hub):
+        """Called once by Hub(): the hub this broker delivers to."""
+        self.hub = hub
+
+    def publish(self, topic, payload, retain=False):
+        """Deliver `payload` everywhere `topic` is wanted; return how many subscriptions here."""
+        if retain:
+            check_topic(topic)
+            if payload is None:
+                if self.retained:
+                    self.retained.pop(topic, None)
+            else:
+                if self.retained is None:
+                    self.retained = {}
+                self.retained[topic] = payload
+        return self.hub.deliver(topic, payload)
+
+    def subscribed(self, sub):
+        """A subscription was made: hand it the retained items it matches."""
+        retained = self.retained
+        if retained:
+            for topic in list(retained):
+                if _wants(sub, topic):
+                    sub.put(topic, retained[topic])
+
+    def unsubscribed(self, sub):
+        """A subscription was closed."""
+
+
 class Hub:
     """A topic broker for one event loop.
 
@@ -284,10 +342,12 @@ class Hub:
     #: Topics whose matching subscribers are remembered (cleared on any (un)subscribe).
     cache_size = 32
 
-    def __init__(self):
-        self.seq = 0  # number of publish() calls: lets a callback tell one publish from the next
+    def __init__(self, broker=None):
+        self.seq = 0  # number of deliveries: lets a callback tell one publish from the next
         self._subs = []
         self._cache = {}
+        self.broker = broker = broker or Broker()
+        broker.attach(self)
 
     def subscribe(self, pattern, policy=None, maxlen=None, callback=None):
         """Subscribe to a topic filter.
@@ -302,6 +362,7 @@ class Hub:
         sub._levels = levels
         self._subs.append(sub)
         self._cache.clear()
+        self.broker.subscribed(sub)
         return sub
 
     def unsubscribe(self, sub):
@@ -312,8 +373,9 @@ class Hub:
         try:
             self._subs.remove(sub)
         except ValueError:
-            pass
+            return
         self._cache.clear()
+        self.broker.unsubscribed(sub)
 
     def subscriptions(self):
         """A list of the live subscriptions."""
@@ -344,8 +406,15 @@ class Hub:
             self._cache[topic] = subs
         return subs
 
-    def publish(self, topic, payload):
-        """Deliver payload to every matching subscription; return how many. Never blocks."""
+    def publish(self, topic, payload, retain=False):
+        """Publish through the broker: every matching subscription gets `payload` (in every
+        process the broker reaches); returns how many here. Never blocks. retain=True: later
+        subscriptions get it too (the last retained item per topic; None forgets it)."""
+        return self.broker.publish(topic, payload, retain)
+
+    def deliver(self, topic, payload):
+        """Deliver payload to this process's matching subscriptions; return how many (what a
+        broker calls)."""
         subs = self._lookup(topic)
         self.seq += 1
         for sub in subs:
@@ -353,7 +422,7 @@ class Hub:
         return len(subs)
 
     def has_subscribers(self, topic):
-        """True if publishing on `topic` would reach someone."""
+        """True if publishing on `topic` would reach someone in this process."""
         return len(self._lookup(topic)) > 0
 
     def close(self):
