@@ -1,0 +1,177 @@
+"""camdot.hub across processes through a real Redis (tests/host/redisd.py): plain and retained
+items, payload kinds, late joiners, slow subscribers, a Redis restart, bad input."""
+import asyncio
+import os
+import sys
+import time
+
+import pytest
+
+from servers import ROOT
+from redisd import RedisServer
+
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+from camdot.hub import Hub  # noqa: E402
+from camdot_relay.redis_broker import RedisBroker, filters_overlap, globs  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def redis_server():
+    with RedisServer() as r:
+        yield r
+
+
+async def until(cond, timeout=5.0, what='condition'):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError('timed out waiting for ' + what)
+        await asyncio.sleep(0.01)
+
+
+def drain(sub):
+    out = []
+    while True:
+        item = sub.get_nowait()
+        if item is None:
+            return out
+        out.append(item)
+
+
+async def hubs(url, n=2, **kw):
+    """n hubs as if in n processes, sharing a key prefix no other test uses."""
+    prefix = 'test-%d-%s' % (os.getpid(), os.urandom(4).hex())
+    out = []
+    for _ in range(n):
+        hub = Hub(RedisBroker(url, prefix=prefix, **kw))
+        await hub.broker.start()
+        out.append(hub)
+    return out
+
+
+async def close(*hs):
+    for h in hs:
+        await h.broker.close()
+
+
+def test_globs_and_overlap():
+    assert globs('a/+/c') == ['a/*/c']
+    assert globs('a/#') == ['a', 'a/*']
+    assert globs('#') == ['*']
+    assert globs('we*rd/[x]') == ['we\\*rd/\\[x\\]']
+    assert filters_overlap('relay/#', 'relay/a/frame')
+    assert filters_overlap('relay/+/frame', 'relay/a/+')
+    assert not filters_overlap('relay/+/frame', 'relay/a/state')
+    assert not filters_overlap('a/b', 'a')
+    assert filters_overlap('a/#', 'a')
+
+
+async def test_plain_items_cross_processes_as_they_are(redis_server):
+    a, b = await hubs(redis_server.url)
+    try:
+        sub = a.subscribe('ev/#', maxlen=16)
+        own = b.subscribe('ev/#', maxlen=16)
+        await until(lambda: a.broker.connected, what='connect')
+        await asyncio.sleep(0.4)  # the PSUBSCRIBE goes out on the listener's next turn
+        jpeg = b'\xff\xd8' + os.urandom(40000) + b'\xff\xd9'
+        for topic, payload in (('ev/json', {'v': [1, 2.5, None]}), ('ev/bin', jpeg),
+                               ('ev/text', 'h\u00e9llo'), ('ev/none', None), ('other', 1)):
+            b.publish(topic, payload)
+        await until(lambda: sub.pending == 4, what='4 items')
+        got = drain(sub)
+        assert got == [('ev/json', {'v': [1, 2.5, None]}), ('ev/bin', jpeg),
+                       ('ev/text', 'h\u00e9llo'), ('ev/none', None)]
+        assert type(got[1][1]) is bytes and type(got[2][1]) is str
+        await asyncio.sleep(0.3)
+        assert len(drain(own)) == 4  # the publisher's own subscription: once, not twice
+        assert a.broker.dropped == b.broker.dropped == 0
+    finally:
+        await close(a, b)
+
+
+async def test_retained_late_joiner_gets_the_newest_and_a_slow_one_skips(redis_server):
+    a, b = await hubs(redis_server.url)
+    try:
+        for i in range(5):
+            b.publish('relay/cam/frame', b'frame%d' % i, retain=True)
+        await until(lambda: not b.broker._retained_out and b.broker.connected, what='flush')
+        late = a.subscribe('relay/cam/frame', policy='latest')
+        await until(lambda: late.pending == 1, what='the retained frame')
+        assert drain(late) == [('relay/cam/frame', b'frame4')]
+        # followed from now on; a subscriber that does not read keeps only the newest
+        slow = a.subscribe('relay/cam/frame', policy='latest')
+        assert drain(slow) == [('relay/cam/frame', b'frame4')]  # from the cache, at once
+        for i in range(5, 40):
+            b.publish('relay/cam/frame', b'frame%d' % i, retain=True)
+            await asyncio.sleep(0.005)
+        await until(lambda: late.pending and late.get_nowait()[1] == b'frame39', what='newest')
+        assert drain(slow)[-1] == ('relay/cam/frame', b'frame39') and slow.dropped > 0
+        # wildcard subscriptions find retained topics by scanning
+        b.publish('relay/x/state', {'state': 'online'}, retain=True)
+        b.publish('relay/y/state', {'state': 'error'}, retain=True)
+        await until(lambda: not b.broker._retained_out, what='flush')
+        states = a.subscribe('relay/+/state', maxlen=8)
+        await until(lambda: states.pending == 2, what='scanned states')
+        assert sorted(t for t, _ in drain(states)) == ['relay/x/state', 'relay/y/state']
+    finally:
+        await close(a, b)
+
+
+async def test_unshared_topics_and_bad_payloads(redis_server):
+    a, b = await hubs(redis_server.url, shared=('relay/#',))
+    try:
+        sub = a.subscribe('#', maxlen=8)
+        await asyncio.sleep(0.4)
+        local = b.subscribe('local/x')
+        assert b.publish('local/x', object()) == 1  # stays in this process: anything goes
+        assert local.pending == 1
+        with pytest.raises(ValueError):
+            b.publish('relay/x', object())
+        b.publish('relay/x', 'ok')
+        await until(lambda: sub.pending == 1, what='relay/x')
+        assert drain(sub) == [('relay/x', 'ok')]
+        # garbage from a foreign writer on a channel is ignored, the rest goes on
+        prefix = a.broker.prefix
+        await a.broker.redis.publish(prefix + ':p:relay/y', b'short')
+        await a.broker.redis.publish(prefix + ':p:relay/y', b'12345678j{not json')
+        b.publish('relay/z', 1)
+        await until(lambda: sub.pending == 1, what='relay/z')
+        assert drain(sub) == [('relay/z', 1)] and a.broker.errors >= 1
+    finally:
+        await close(a, b)
+
+
+async def test_every_loop_recovers_after_a_redis_restart():
+    with RedisServer() as server:
+        a, b = await hubs(server.url)
+        try:
+            ev = a.subscribe('ev', maxlen=8)
+            frames = a.subscribe('relay/c/frame', policy='latest')
+            await until(lambda: a.broker.connected and b.broker.connected, what='connect')
+            await asyncio.sleep(0.4)
+            b.publish('ev', 1)
+            b.publish('relay/c/frame', b'f1', retain=True)
+            await until(lambda: ev.pending and frames.pending, what='before the restart')
+            drain(ev), drain(frames)
+            server.stop()
+            b.publish('ev', 'lost')  # at most once: Redis is away
+            await until(lambda: not b.broker.connected, what='the writer notices')
+            server.start()
+            end = time.monotonic() + 15
+            got_ev = got_frame = None
+            i = 0
+            while (got_ev is None or got_frame is None) and time.monotonic() < end:
+                i += 1
+                b.publish('ev', i)
+                b.publish('relay/c/frame', b'f-after-%d' % i, retain=True)
+                await asyncio.sleep(0.1)
+                for _, p in drain(ev):
+                    if isinstance(p, int) and p >= 1:
+                        got_ev = p
+                for _, p in drain(frames):
+                    if p.startswith(b'f-after'):
+                        got_frame = p
+            assert got_ev is not None and got_frame is not None, (got_ev, got_frame)
+            assert a.broker.connected and b.broker.connected
+        finally:
+            await close(a, b)
