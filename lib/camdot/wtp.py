@@ -211,10 +211,11 @@ class Session:
         return None
 
 
-async def serve(ws, thing, hub):
+async def serve(ws, thing, hub, session=None):
     """Run the protocol on an open WebSocket until it closes. The hub subscription that feeds
-    notifications exists only while the session observes something, and is closed at the end."""
-    session = Session(thing)
+    notifications exists only while the session observes something, and is closed at the end.
+    `session`: a Session (subclass) to use instead of Session(thing)."""
+    session = session or Session(thing)
     lock = asyncio.Lock()   # responses and notifications come from two tasks: one frame at a time
     sub = None
     pump = None
