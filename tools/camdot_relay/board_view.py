@@ -33,6 +33,9 @@ class BoardView:
             hub.subscribe(topics.state(name), policy='latest', callback=self._on_state),
             hub.subscribe(topics.td(name), policy='latest', callback=self._on_td),
             hub.subscribe(topics.properties(name), policy='latest', callback=self._on_values),
+            # changes as they happen: also makes a broker for many processes listen from the
+            # start, so the first observer on this edge misses nothing
+            hub.subscribe(self.topics, maxlen=16, callback=self._on_thing),
         ]
 
     def close(self):
@@ -66,6 +69,11 @@ class BoardView:
             self.td = td
             if isinstance(td.get('id'), str):
                 self.id = td['id']
+
+    def _on_thing(self, topic, value):
+        rest, _, name = topic.rpartition('/')
+        if rest.endswith('/property') and name in self.values:
+            self.values[name] = value
 
     def _on_values(self, topic, values):
         if isinstance(values, dict):

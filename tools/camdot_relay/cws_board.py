@@ -164,10 +164,12 @@ class CwsSession:
         res = await request('GET', '%s/control?var=%s&val=%d' % (self.board.url, name, value),
                             self.board.headers(), None, TIMEOUT)
         try:
+            if res.status == 404:
+                raise RequestError(404, 'the board has no setting %r' % name)
+            if res.status == 500:  # what CameraWebServer answers when the sensor refuses
+                raise RequestError(400, 'the board refused %s=%d' % (name, value))
             if res.status != 200:
-                detail = (await res.read(4096)).decode('utf-8', 'replace')[:200]
-                raise RequestError(400 if res.status < 500 else 502,
-                                   '/control answers %d %s' % (res.status, detail))
+                raise RequestError(502, '/control answers %d' % res.status)
         except HTTPError as exc:
             raise RequestError(502, '/control: %s' % exc)
         finally:
