@@ -38,14 +38,23 @@ def until(cond, timeout=15.0, what='condition', step=0.05):
         timeout, what, last))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def http(url, method='GET', body=None, headers=None, timeout=10):
-    """(status, headers, body bytes) of one request; HTTP errors are answers, not exceptions."""
+    """(status, headers, body bytes) of one request, redirects not followed; HTTP errors are
+    answers, not exceptions."""
     data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None:
+    if data is not None and not req.has_header('Content-type'):
         req.add_header('Content-Type', 'application/json')
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
+        with _OPENER.open(req, timeout=timeout) as res:
             return res.status, dict(res.headers), res.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()

@@ -25,7 +25,6 @@ from camdot_relay.link import BoardError, RequestError
 MAX_MESSAGE = 4 * 1024 * 1024
 WebSocket.max_message_length = MAX_MESSAGE
 
-STALL_S = 10.0        # no frame for this long: the board (or its camera) is stuck
 REQUEST_TIMEOUT = 5.0
 MAX_PENDING = 64      # requests waiting for the board's answer
 
@@ -117,7 +116,7 @@ class CamdotSession:
         while True:
             await asyncio.sleep(1)
             idle = loop.time() - self._last_frame
-            if idle > STALL_S:
+            if idle > self.link.stall:
                 raise OSError('no frame for %d s' % idle)
 
     async def _send(self, msg):

@@ -18,7 +18,6 @@ from camdot_relay.http_client import HTTPError, request
 from camdot_relay.link import BoardError, RequestError, epoch_ms
 from camdot_relay.mjpeg import MjpegError, MjpegParser, boundary_of
 
-STALL_S = 10.0
 POLL_S = 2.0
 TIMEOUT = 5.0
 # CameraWebServer's /control variables with their ranges (esp32-camera's sensor API).
@@ -31,10 +30,12 @@ RANGES = {
     'vflip': (0, 1), 'dcw': (0, 1), 'colorbar': (0, 1), 'led_intensity': (0, 255),
 }
 READ_ONLY = ('xclk', 'pixformat')
+WTP = 'webthingprotocol'   # the edges serve it for every board (the href becomes theirs)
 
 
 def thing_description(name, status):
-    """A TD for a CameraWebServer board: one integer property per /status key."""
+    """A TD for a CameraWebServer board: one integer property per /status key, with the forms
+    an edge serves (relative, and the Web Thing Protocol's, which the edge points at itself)."""
     props = {}
     for key in sorted(status or {}):
         value = status[key]
@@ -45,14 +46,20 @@ def thing_description(name, status):
             p['minimum'], p['maximum'] = RANGES[key]
         if key in READ_ONLY or key not in RANGES:
             p['readOnly'] = True
-        p['forms'] = [{'href': 'properties/' + key}]
+        ops = ['readproperty'] if p.get('readOnly') else ['readproperty', 'writeproperty']
+        p['forms'] = [{'href': 'properties/' + key, 'op': ops},
+                      {'href': 'ws', 'subprotocol': WTP,
+                       'op': ops + ['observeproperty', 'unobserveproperty']}]
         props[key] = p
     return {'@context': 'https://www.w3.org/2022/wot/td/v1.1', '@type': 'Thing',
             'id': 'urn:camdot-relay:' + name, 'title': name + ' (CameraWebServer)',
             'description': 'An ESP32-CAM running CameraWebServer, through the camdot relay',
             'securityDefinitions': {'nosec_sc': {'scheme': 'nosec'}}, 'security': 'nosec_sc',
             'properties': props, 'actions': {}, 'events': {},
-            'forms': [{'href': 'properties', 'op': ['readallproperties']}]}
+            'forms': [{'href': 'properties', 'op': ['readallproperties']},
+                      {'href': 'ws', 'subprotocol': WTP,
+                       'op': ['readallproperties', 'readmultipleproperties',
+                              'observeallproperties', 'unobserveallproperties']}]}
 
 
 def with_comment(jpeg, seq, t):
@@ -107,7 +114,7 @@ class CwsSession:
         parser = MjpegParser(boundary_of(ctype))
         link = self.link
         try:
-            async for piece in res.pieces(stall=STALL_S):
+            async for piece in res.pieces(stall=link.stall):
                 for jpeg in parser.feed(piece):
                     self.seq += 1
                     link.frame(with_comment(jpeg, self.seq, epoch_ms()))

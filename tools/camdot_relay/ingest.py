@@ -14,8 +14,9 @@ from camdot_relay.link import BoardLink
 
 
 class Ingest:
-    def __init__(self, hub, boards, leases):
+    def __init__(self, hub, boards, leases, stall=10.0):
         self.hub = hub
+        self.stall = stall
         self.boards = [b for b in boards if b.url or b.stream]
         self.leases = leases
         self.links = {}      # name -> BoardLink while held
@@ -30,7 +31,7 @@ class Ingest:
 
     async def _hold(self, board):
         leases = self.leases
-        link = BoardLink(self.hub, board)
+        link = BoardLink(self.hub, board, self.stall)
         task = None
         try:
             while True:

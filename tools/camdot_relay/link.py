@@ -40,9 +40,10 @@ def epoch_ms():
 class BoardLink:
     """The ingest's side of one board (see the module docstring)."""
 
-    def __init__(self, hub, board):
+    def __init__(self, hub, board, stall=10.0):
         self.hub = hub
         self.board = board
+        self.stall = stall    # seconds without a frame (or MJPEG bytes): the board is stuck
         self.session = None
         self.state = {'state': 'connecting', 'detail': '', 'kind': None}
         self._requests = None

@@ -42,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument('--allowed-host', action='append', default=None, metavar='NAME',
                    help='Host names the edge answers to (default: any)')
     p.add_argument('--max-viewers', type=int, default=2000, help='viewers per edge process')
+    p.add_argument('--stall-timeout', type=float, default=10.0, metavar='S',
+                   help='seconds without frames before a board counts as stuck (reconnect)')
     args = p.parse_args(argv)
     if not args.board:
         p.error('name at least one --board')
@@ -75,7 +77,7 @@ async def serve(args):
     tasks = []
     if args.role in ('all', 'ingest'):
         from camdot_relay.ingest import Ingest
-        tasks.append(asyncio.create_task(Ingest(hub, args.boards, leases).run()))
+        tasks.append(asyncio.create_task(Ingest(hub, args.boards, leases, args.stall_timeout).run()))
     app = None
     if args.role in ('all', 'edge'):
         from camdot_relay.edge import create_edge
