@@ -15,7 +15,7 @@ DEVICE ?=
 BOARD_STUBS := micropython-esp32-stubs==1.29.0.post1
 
 .PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench-ram bench bench-hub bench-stream clean \
-	typecheck deploy repl sim-board firmware
+	typecheck deploy repl sim-board firmware relay bench-relay
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -66,6 +66,18 @@ setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $
 run: setup
 	CAMDOT_CONFIG=$(CONFIG) HTTP_PORT=$(HTTP_PORT) $(MPY) main.py
 
+# ---- the relay (host side): many viewers of many boards, each board seeing one (docs/relay.md) ----
+# make relay BOARD=porch=http://192.168.1.20[,shop=http://...] [HTTP_PORT=8090] [REDIS=redis://...]
+#            [ROLE=all|ingest|edge] [TOKEN=viewers-token]   (HTTP_PORT: 8090 unless given)
+BOARD ?=
+REDIS ?=
+ROLE ?= all
+TOKEN ?=
+relay: setup
+	@test -n "$(BOARD)" || { echo "usage: make relay BOARD=name=URL[,name=URL...] [HTTP_PORT=8090] [REDIS=redis://host:6379] [ROLE=all|ingest|edge] [TOKEN=...]"; exit 2; }
+	CAMDOT_RELAY_TOKEN=$(TOKEN) $(PY) tools/relay.py --board $(BOARD) --role $(ROLE) \
+		--port $(if $(filter file,$(origin HTTP_PORT)),8090,$(HTTP_PORT)) $(if $(REDIS),--redis $(REDIS))
+
 # ---- tests: pytest on CPython, then the portable suite on the unix port (normal and small heap) ----
 test: setup typecheck test-py test-mpy test-mpy-small test-autobahn
 
@@ -96,7 +108,7 @@ test-autobahn: setup
 	$(PY) -m pytest -q -s tests/host/test_autobahn.py
 
 # ---- benchmarks: measured side by side, never asserted in tests ----
-bench: setup bench-hub bench-stream bench-ws bench-ram
+bench: setup bench-hub bench-stream bench-ws bench-ram bench-relay
 
 bench-hub: setup
 	$(MPY) tools/bench_hub.py
@@ -105,6 +117,11 @@ bench-hub: setup
 # Camera fan-out: the unix-port app's simulated camera (QVGA 30 fps) to 1/4/16 viewers (+1 stalled).
 bench-stream: setup
 	$(PY) tools/bench_stream.py
+
+# The relay: viewers per edge process at >= 90 % of the source fps (QVGA 20 fps, VGA 15 fps), CPU
+# per 100 viewers, board -> viewer latency, beside a bare asyncio fan-out of the same bytes.
+bench-relay: setup
+	$(PY) tools/bench_relay.py
 
 # ---- the board ----
 # mypy against the ESP32 stubs; the runs (files + extra stub folders) are in tools/mypy/runs.cfg.

@@ -108,8 +108,20 @@ async def serve(args):
     print('camdot relay: stopped', flush=True)
 
 
+def raise_open_files():
+    """A viewer is a socket: let this process have as many as the system allows."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main(argv=None):
     args = parse_args(argv)
+    raise_open_files()
     try:
         asyncio.run(serve(args))
     except OSError as exc:
