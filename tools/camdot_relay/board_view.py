@@ -53,16 +53,19 @@ class BoardView:
         if new['state'] != old:
             self.tell_viewers(new)
 
-    def tell_viewers(self, doc=None):
-        """Send this edge's viewers of the board a status text (the page shows it): delivered
-        on the frame topic in this process only, where the viewers' latest-wins mailboxes are."""
+    def status_text(self, doc=None):
+        """The board's state as the device page's status message (JSON text)."""
         doc = doc or self.state_doc()
         online = doc['state'] == 'online'
-        text = json.dumps({'type': 'status', 'state': 'streaming' if online else 'error',
+        return json.dumps({'type': 'status', 'state': 'streaming' if online else 'error',
                            'message': '' if online else 'board %s: %s' % (
                                doc['state'], doc.get('detail') or ''),
                            'board_state': doc['state']})
-        self.hub.deliver(topics.frame(self.name), text)
+
+    def tell_viewers(self, doc=None):
+        """Send this edge's viewers of the board a status text (the page shows it): delivered
+        on the frame topic in this process only, where the viewers' latest-wins mailboxes are."""
+        self.hub.deliver(topics.frame(self.name), self.status_text(doc))
 
     def _on_td(self, topic, td):
         if isinstance(td, dict):

@@ -205,14 +205,18 @@ def create_edge(hub, names, token=None, base_url=None, max_viewers=2000, allowed
     @with_websocket
     async def ws_stream(request, ws, view):
         sub = hub.subscribe(topics.frame(view.name), policy='latest')  # the newest, at once
-        props = view.values
-        await ws.send(json.dumps({
-            'type': 'hello', 'name': view.name, 'relay': True, 'framesize': props.get('framesize'),
-            'fps': props.get('max_fps'), 'backend': 'relay', 'viewers': edge.viewers(view.name),
-            'board_state': view.state_doc()['state']}))
-        if view.state_doc()['state'] != 'online':
-            view.tell_viewers()
-        await pubsub.pipe(sub, ws)
+        try:
+            props = view.values
+            await ws.send(json.dumps({
+                'type': 'hello', 'name': view.name, 'relay': True,
+                'framesize': props.get('framesize'), 'fps': props.get('max_fps'),
+                'backend': 'relay', 'viewers': edge.viewers(view.name),
+                'board_state': view.state_doc()['state']}))
+            if view.state_doc()['state'] != 'online':
+                await ws.send(view.status_text())
+            await pubsub.pipe(sub, ws)
+        finally:
+            sub.close()  # (pipe closes it too; not when the hello already failed)
 
     @app.get('/<name>/stream')
     @board
