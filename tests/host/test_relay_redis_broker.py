@@ -175,3 +175,41 @@ async def test_every_loop_recovers_after_a_redis_restart():
             assert a.broker.connected and b.broker.connected
         finally:
             await close(a, b)
+
+
+async def test_a_process_that_stalls_skips_to_the_newest_frame_and_stays_connected(redis_server):
+    """An edge whose loop is stuck (here: blocked for 2 s) while 30 KB frames keep coming at
+    50 fps: Redis keeps one frame, so there is no backlog to cut it off for; it goes on with the
+    newest."""
+    import threading
+    import redis as sync_redis
+    (a,) = await hubs(redis_server.url, n=1)
+    try:
+        frames = a.subscribe('relay/c/frame', policy='latest')
+        await until(lambda: a.broker.connected, what='connect')
+        key = a.broker.prefix + ':r:relay/c/frame'
+        writer = sync_redis.Redis.from_url(redis_server.url)
+        payload = os.urandom(30000)
+
+        def publish(n):
+            for i in range(n):
+                writer.xadd(key, {'o': b'otherpro', 'k': b'b', 'd': b'%06d' % i + payload},
+                            maxlen=1, approximate=False)
+                time.sleep(0.02)
+        t = threading.Thread(target=publish, args=(100,))
+        t.start()
+        await asyncio.sleep(0.3)
+        time.sleep(2.0)  # the stuck edge: nothing runs in this loop
+        await asyncio.to_thread(t.join)
+        await until(lambda: frames.pending, what='a frame after the stall')
+        _, got = drain(frames)[-1]
+        await asyncio.sleep(0.5)
+        more = drain(frames)
+        if more:
+            got = more[-1][1]
+        assert got[:6] == b'000099' and got[6:] == payload  # the newest, whole
+        assert a.broker.connected and a.broker.errors == 0
+        assert writer.xlen(key) == 1  # Redis held one frame, whatever the reader did
+        writer.close()
+    finally:
+        await close(a)
