@@ -1,4 +1,4 @@
-"""A real Redis server for host tests: Debian's redis-server on a free loopback port, no persistence.
+"""A real Redis server for host tests: Debian's redis-server on a free loopback port, no disk.
 
     with RedisServer() as r:
         r.url                      # redis://127.0.0.1:PORT/0

@@ -24,8 +24,8 @@ def espressif(frames, b=b'123456789000000000000987654321'):
     out = b''
     for i, f in enumerate(frames):
         out += b'\r\n--' + b + b'\r\n'
-        out += b'Content-Type: image/jpeg\r\nContent-Length: %d\r\nX-Timestamp: %d.000000\r\n\r\n' % (
-            len(f), i)
+        out += (b'Content-Type: image/jpeg\r\nContent-Length: %d\r\n'
+                b'X-Timestamp: %d.000000\r\n\r\n' % (len(f), i))
         out += f
     return out
 
@@ -53,7 +53,8 @@ def feed_split(parser, data, rng):
 @pytest.mark.parametrize('seed', range(5))
 def test_espressif_stream_split_anywhere(seed):
     rng = random.Random(seed)
-    p = MjpegParser(boundary_of('multipart/x-mixed-replace;boundary=123456789000000000000987654321'))
+    p = MjpegParser(boundary_of(
+        'multipart/x-mixed-replace;boundary=123456789000000000000987654321'))
     assert feed_split(p, espressif(FRAMES), rng) == FRAMES
 
 

@@ -9,12 +9,13 @@ import threading
 
 import pytest
 
-from relay_deploy import RELAY, get_json, http, until
+from relay_deploy import RELAY, http, until
 from servers import MPY, PY, ROOT, Server, free_port, wait_for_port
 from ws_viewers import open_viewer
 
 TOKEN = 'relay-test-token'
 AUTH = {'Authorization': 'Bearer ' + TOKEN}
+BOARD_TOKEN = 'board-only-token'  # the relay's ingest has it; viewers never see it
 CWS_SIM = os.path.join(ROOT, 'tools', 'cws_sim.py')
 
 
@@ -45,7 +46,8 @@ def cws(mode):
 def relay(tmp_path_factory):
     folder = tmp_path_factory.mktemp('relay1')
     cfg = folder / 'board.json'
-    cfg.write_text(json.dumps({'hostname': 'cam1', 'settings_file': str(folder / 's.json')}))
+    cfg.write_text(json.dumps({'hostname': 'cam1', 'settings_file': str(folder / 's.json'),
+                               'token': BOARD_TOKEN}))
     board_port = free_port()
     board = Server([MPY, 'main.py'], board_port,
                    env={'HTTP_PORT': str(board_port), 'CAMDOT_CONFIG': str(cfg)})
@@ -56,7 +58,8 @@ def relay(tmp_path_factory):
     with board, quirky, garbage, stall:
         for s in (quirky, garbage, stall):
             wait_for_port(s.stream_port)
-        boards = ['cam1=' + board.url, 'cws=' + quirky.url, 'garbage=' + garbage.url,
+        boards = ['cam1=' + board.url.replace('//', '//:%s@' % BOARD_TOKEN),
+                  'cws=' + quirky.url, 'garbage=' + garbage.url,
                   'stalled=' + stall.url, 'gone=http://127.0.0.1:%d' % nowhere,
                   'notjson=http://127.0.0.1:%d' % not_json.server_address[1]]
         streams = ['cws=http://127.0.0.1:%d/stream' % quirky.stream_port,
@@ -101,6 +104,11 @@ def test_misbehaving_boards_are_states_on_the_index_not_crashes(relay):
 
 def test_the_viewers_token_as_on_the_board(relay):
     url = relay.url
+    assert http(relay.board.url + '/capture')[0] == 401  # the board's own token is in force
+    assert http(relay.board.url + '/capture', headers=AUTH)[0] == 401  # and is not the relay's
+    assert states(relay)['cam1']['state'] == 'online'  # the ingest has the board's token
+    assert http(url + '/cam1/capture',
+                headers={'Authorization': 'Bearer ' + BOARD_TOKEN})[0] == 401
     assert http(url + '/')[0] == 401
     assert http(url + '/cam1/capture')[0] == 401
     assert http(url + '/cam1/capture', headers={'Authorization': 'Bearer wrong'})[0] == 401

@@ -1,5 +1,5 @@
-"""One board's connection as the ingest holds it: connect, stream, reconnect with backoff, say how it
-stands, and carry the edges' requests to the board.
+"""One board's connection as the ingest holds it: connect, stream, reconnect with backoff, say
+how it stands, and carry the edges' requests to the board.
 
     link = BoardLink(hub, board)
     task = asyncio.create_task(link.run())     # until cancelled (the ingest lost the lease)
@@ -15,7 +15,6 @@ after a session that streamed for a while. It is republished every HEARTBEAT sec
 can tell a state nobody keeps up any more (the ingest died) from a live one.
 """
 import asyncio
-import json
 import time
 
 from camdot_relay import topics
@@ -39,6 +38,9 @@ def epoch_ms():
 
 class BoardLink:
     """The ingest's side of one board (see the module docstring)."""
+    backoff_min = BACKOFF_MIN
+    backoff_max = BACKOFF_MAX
+    healthy_s = HEALTHY_S
 
     def __init__(self, hub, board, stall=10.0):
         self.hub = hub
@@ -74,7 +76,7 @@ class BoardLink:
         self._requests = self.hub.subscribe(topics.request(name), maxlen=32,
                                             callback=self.answer)
         beat = asyncio.create_task(self._heartbeat())
-        delay = BACKOFF_MIN
+        delay = self.backoff_min
         try:
             self.set_state('connecting')
             while True:
@@ -97,12 +99,12 @@ class BoardLink:
                     session, self.session = self.session, None
                     if session is not None:
                         await session.close()
-                if asyncio.get_running_loop().time() - started > HEALTHY_S:
-                    delay = BACKOFF_MIN
+                if asyncio.get_running_loop().time() - started > self.healthy_s:
+                    delay = self.backoff_min
                 print('camdot relay: %s %s: %s; retry in %g s' % (name, state, detail, delay))
                 self.set_state(state, detail, retry_s=delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                delay = min(delay * 2, self.backoff_max)
         finally:
             beat.cancel()
             self._requests.close()
@@ -210,8 +212,3 @@ class RequestError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-
-
-def properties_of(values):
-    """A JSON-safe copy of a values dict."""
-    return json.loads(json.dumps(values))

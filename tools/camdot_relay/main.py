@@ -33,7 +33,8 @@ def parse_args(argv=None):
     p.add_argument('--role', choices=ROLES, default='all')
     p.add_argument('--redis', metavar='URL', help='redis://host:port/db shared by every process '
                    '(without it: one process, in memory)')
-    p.add_argument('--prefix', default='camdot', help='Redis key prefix (several relays, one Redis)')
+    p.add_argument('--prefix', default='camdot',
+                   help='Redis key prefix (several relays, one Redis)')
     p.add_argument('--host', default='0.0.0.0', help='address the edge listens on')
     p.add_argument('--port', type=int, default=8090, help='the edge\'s HTTP port')
     p.add_argument('--token', default=os.environ.get('CAMDOT_RELAY_TOKEN') or None,
@@ -53,10 +54,11 @@ def parse_args(argv=None):
         args.boards = parse_boards(args.board, args.stream)
     except ValueError as exc:
         p.error(str(exc))
-    if args.role in ('all', 'ingest'):
-        nameless = [b.name for b in args.boards if not (b.url or b.stream)]
-        if nameless and args.role == 'ingest':
-            p.error('the ingest needs a URL for %s' % ', '.join(nameless))
+    nameless = [b.name for b in args.boards if not (b.url or b.stream)]
+    if nameless and (args.role == 'ingest' or not args.redis):
+        p.error('%s needs a URL (name=URL): %s' % (
+            'the ingest' if args.redis else 'without --redis this process holds the boards and',
+            ', '.join(nameless)))
     return args
 
 
@@ -77,7 +79,8 @@ async def serve(args):
     tasks = []
     if args.role in ('all', 'ingest'):
         from camdot_relay.ingest import Ingest
-        tasks.append(asyncio.create_task(Ingest(hub, args.boards, leases, args.stall_timeout).run()))
+        ingest = Ingest(hub, args.boards, leases, args.stall_timeout)
+        tasks.append(asyncio.create_task(ingest.run()))
     app = None
     if args.role in ('all', 'edge'):
         from camdot_relay.edge import create_edge

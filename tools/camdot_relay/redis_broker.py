@@ -39,7 +39,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from camdot.hub import Broker, check_topic, split_filter
+from camdot.hub import Broker, check_topic, split_filter, topic_matches
 
 # What a Redis call raises when the server is away or the connection broke.
 LOST = (RedisError, OSError, asyncio.TimeoutError, EOFError)
@@ -94,7 +94,7 @@ def globs(pattern):
 
 
 def filters_overlap(a, b):
-    """True when some topic matches both MQTT filters (so a subscription may want a shared topic)."""
+    """True when a topic can match both MQTT filters (a subscription may want a shared topic)."""
     la, lb = a.split('/'), b.split('/')
     for i in range(max(len(la), len(lb))):
         x = la[i] if i < len(la) else None
@@ -472,7 +472,6 @@ def _id_le(a, b):
 
 
 def _matches(pattern, topic):
-    from camdot.hub import topic_matches
     try:
         check_topic(topic)
         return topic_matches(pattern, topic)

@@ -20,8 +20,8 @@ RESERVED = ('login', 'logout', 'boards', 'favicon.ico', 'health')
 def check_name(name):
     """A board name as it appears in URLs and topics (ValueError otherwise)."""
     if not NAME.match(name or '') or name in RESERVED:
-        raise ValueError('a board name is 1-40 letters, digits, "_", "." or "-" (and not one of %s):'
-                         ' %r' % (', '.join(RESERVED), name))
+        raise ValueError('a board name is 1-40 letters, digits, "_", "." or "-" (and not one '
+                         'of %s): %r' % (', '.join(RESERVED), name))
     return name
 
 
