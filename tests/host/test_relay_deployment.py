@@ -1,19 +1,25 @@
 """The relay with real parts: Redis (its own redis-server), a camdot board (the device app on the
 unix port), a CameraWebServer-style board with the firmware quirks (tools/cws_sim.py), two ingest
 and two edge processes. Viewers at scale, writes through one edge seen on the other, and the
-failures: an edge killed, the ingest killed, Redis restarted. Tests run in order and share the
-deployment (a module fixture): the kills come last."""
+failures: an edge killed, the ingest killed, Redis restarted; node-wot through an edge's TD.
+Tests run in order and share the deployment (a module fixture): the kills come last."""
 import asyncio
 import json
+import os
+import shutil
+import subprocess
 import time
 
 import pytest
 import websockets
 
 from relay_deploy import Deployment, get_json, http, until
+from servers import ROOT
 from ws_viewers import delivered, open_viewer
 
 VIEWERS = 200
+NODE_WOT = os.path.join(ROOT, '.deps', 'node-wot', 'node_modules')
+NODE_WOT_SCRIPT = os.path.join(ROOT, 'tests', 'host', 'nodewot', 'consume.js')
 
 
 @pytest.fixture(scope='module')
@@ -136,6 +142,31 @@ def test_the_tds_point_at_the_edge(d):
                    for h in hrefs), hrefs
         status, td = get_json(url + '/cws/.well-known/wot')
         assert status == 200 and td['properties']['quality']['maximum'] == 63
+
+
+def test_node_wot_consumes_an_edges_td_and_reads_writes_and_invokes_through_it(d):
+    """The W3C reference consumer, through the relay (tests/host/nodewot/consume.js): the TD from
+    edge A, a read, a write (chunked, as node-wot sends it) read back, an out-of-range write
+    refused, an action: all reaching the board through the ingest."""
+    node = shutil.which('node')
+    if node is None:
+        pytest.fail('node is missing: apt-get install npm (.ci/run does)')
+    if not os.path.isdir(os.path.join(NODE_WOT, '@node-wot', 'binding-http')):
+        pytest.fail('node-wot is missing: run `make setup`')
+    res = subprocess.run([node, NODE_WOT_SCRIPT, d.edge_url('A') + '/cam1'], capture_output=True,
+                         text=True, timeout=60, env=dict(os.environ, NODE_PATH=NODE_WOT))
+    steps = {}
+    for line in res.stdout.splitlines():
+        step = json.loads(line)
+        steps[step.pop('step')] = step
+    assert res.returncode == 0 and 'error' not in steps, res.stdout + res.stderr[-2000:]
+    write = steps['write']
+    assert write['after'] == write['wanted'] != write['before']
+    status, on_board = get_json(d.board.url + '/properties/quality')
+    assert on_board == write['wanted']  # it reached the board
+    refused = steps['out_of_range']
+    assert refused['refused'] == 'Client error: Bad Request' and refused['still'] == write['wanted']
+    assert steps['action']['output']['framesize'] == 'QVGA'
 
 
 def test_killing_an_edge_leaves_the_other_edges_viewers_streaming(d):

@@ -27,7 +27,7 @@ import os
 
 from microdot import Microdot, Response
 
-from camdot import auth, limits, pubsub, wtp
+from camdot import limits, login, origins, pubsub, wtp
 from camdot.hub import SubscriptionClosed
 from camdot.thing import ThingError, problem
 from camdot.websocket import WebSocket, with_websocket
@@ -162,7 +162,8 @@ def create_edge(hub, names, token=None, base_url=None, max_viewers=2000, allowed
               'allowed_origins': list(allowed_origins), 'max_clients': max_viewers,
               'limits': {'max_requests': 256, 'max_sockets': max_viewers, 'header_timeout': 10,
                          'request_timeout': 30, 'write_timeout': 20, 'max_body': 65536}}
-    auth.install(app, config)       # Host/Origin checks, the viewers' token and its login page
+    origins.install(app, config)    # Host/Origin checks, CORS for allowed origins
+    login.install(app, config)      # the viewers' token and its login page (when one is set)
     limits.install(app, config)     # budgets and deadlines, at relay scale
     WebSocket.ping_interval = 20    # dead viewers go within 40 s
 
