@@ -121,6 +121,38 @@ async def alloc_per_send(url, k=10):
     return int(alloc.split()[1])
 
 
+async def alloc_per_echo(url, payload, n=20):
+    """Bytes the server allocates per echo of `payload` (receive + send), over n echoes with its
+    GC off."""
+    async with ws(url) as c:
+        await c.send(str(n))
+        for _ in range(n):
+            await c.send(payload)
+            reply = await c.recv()
+        assert len(reply) == len(payload)
+        alloc = await c.recv()
+    return int(alloc.split()[1])
+
+
+async def ram_per_connection(url, n=20):
+    """Heap each open connection holds (after a collection) once it has echoed one 16 B message
+    and waits in receive(): the average over n connections."""
+    async with ws(url + '/heap') as heap:
+        await heap.send('?')
+        before = int(await heap.recv())
+        conns = [await ws(url + '/echo') for _ in range(n)]
+        try:
+            for c in conns:
+                await c.send('x' * 16)
+                await c.recv()
+            await heap.send('?')
+            after = int(await heap.recv())
+        finally:
+            for c in conns:
+                await c.close()
+    return (after - before) / n
+
+
 GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
 
 
@@ -179,6 +211,10 @@ async def measure(urls, seconds):
             figures[impl][key] = rates[impl] * unit
     for impl in IMPLS:
         figures[impl]['alloc'] = await alloc_per_send(urls[impl] + '/push')
+        figures[impl]['alloc16'] = await alloc_per_echo(urls[impl] + '/echo_alloc', 'x' * 16)
+        figures[impl]['alloc4k'] = await alloc_per_echo(urls[impl] + '/echo_alloc',
+                                                        PAYLOAD64K[:4096])
+        figures[impl]['conn_ram'] = await ram_per_connection(urls[impl])
     return figures
 
 
@@ -229,6 +265,9 @@ def main():
         ('64 KiB binary echo (masked), MiB/s', 'echo64k', '%.1f', '>= 10x'),
         ('50 KB server->client, msg/s', 'push', '%.0f', '>= 1.0x'),
         ('bytes allocated per 50 KB send', 'alloc', '%d', '< 1 KB'),
+        ('bytes allocated per 16 B echo', 'alloc16', '%d', ''),
+        ('bytes allocated per 4 KiB binary echo', 'alloc4k', '%d', ''),
+        ('heap per open connection (B)', 'conn_ram', '%.0f', ''),
         ('import RAM after microdot (B)', 'import', '%d', '<= 12 KB'),
         ('  of which helpers / codec (B)', 'import_dep', '%d', ''),
         ('  of which the websocket module (B)', 'import_own', '%d', ''),

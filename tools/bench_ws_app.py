@@ -4,7 +4,9 @@
 
 /echo echoes every message. /push: a text message 'N K' makes the server send N binary messages
 of 50 KB (one buffer, allocated once), then K more with the GC off, then the text
-'alloc BYTES' = gc.mem_alloc() growth per send over those K.
+'alloc BYTES' = gc.mem_alloc() growth per send over those K. /echo_alloc: a text message 'N'
+makes the server echo the next N messages with the GC off, then send 'alloc BYTES' (growth per
+echo). /heap: any message gets the heap in use after a collection (gc.mem_alloc()), as text.
 """
 import gc
 import sys
@@ -46,6 +48,30 @@ async def push(request, ws):
         grown = gc.mem_alloc() - before
         gc.enable()
         await ws.send('alloc %d' % (grown // k))
+
+
+@app.route('/echo_alloc')
+@with_websocket
+async def echo_alloc(request, ws):
+    while True:
+        n = int(await ws.receive())
+        gc.collect()
+        gc.disable()
+        before = gc.mem_alloc()
+        for _ in range(n):
+            await ws.send(await ws.receive())
+        grown = gc.mem_alloc() - before
+        gc.enable()
+        await ws.send('alloc %d' % (grown // n))
+
+
+@app.route('/heap')
+@with_websocket
+async def heap(request, ws):
+    while True:
+        await ws.receive()
+        gc.collect()
+        await ws.send(str(gc.mem_alloc()))
 
 
 print('bench_ws_app: %s on port %s' % (sys.argv[1], sys.argv[2]))
