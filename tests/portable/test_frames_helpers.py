@@ -1,8 +1,8 @@
 """Helpers for the frame codec tests (no tests here): frames built by hand, independent of
-camdot.frames.header, and a driver that feeds a stream in given chunk sizes and collects events and the close code."""
+camdot.websocket.codec.header, and a driver that feeds a stream in given chunk sizes and collects events and the close code."""
 import struct
 
-from camdot.frames import Parser, ProtocolError
+from camdot.websocket.codec import Parser, ProtocolError
 
 KEY = b'\x37\xfa\x21\x3d'
 

@@ -1,9 +1,9 @@
-"""camdot.mask: every body (viper on MicroPython, CPython fast path, portable fallback) against a
+"""camdot.websocket.mask: every body (viper on MicroPython, CPython fast path, portable fallback) against a
 byte-by-byte reference, with odd offsets, odd lengths and unaligned memoryview slices."""
 import sys
 
-from camdot import mask
-from camdot.mask import apply_mask, xor_blocks
+import camdot.websocket.mask as mask
+from camdot.websocket.mask import apply_mask, xor_blocks
 
 KEYS = (b'\x01\x02\x03\x04', b'\xff\x00\xa5\x5a', bytearray(b'\x37\xfa\x21\x3d'))
 
@@ -29,7 +29,7 @@ def bodies():
 
 def test_fast_body_is_selected():
     if sys.implementation.name == 'micropython':
-        from camdot import _viper
+        import camdot.websocket._viper as _viper
         assert mask.mask_range is _viper.mask_range
     else:
         assert mask.mask_range is not xor_blocks

@@ -1,10 +1,10 @@
-"""camdot.utf8: every body (viper on MicroPython, CPython's decoder, the portable fallback) agrees
+"""camdot.websocket.utf8: every body (viper on MicroPython, CPython's decoder, the portable fallback) agrees
 with an independent code-point reference, fails at the first bad byte across chunk boundaries,
 and final() rejects a truncated last character."""
 import sys
 
-from camdot import utf8
-from camdot.utf8 import Utf8Validator, valid, scan_py, step
+import camdot.websocket.utf8 as utf8
+from camdot.websocket.utf8 import Utf8Validator, valid, scan_py, step
 
 VALID = ['', 'abc', '\x00\x7f', '\x80', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\U00010000',
          '\U0010ffff', 'h\u00e9llo w\u00f6rld \u20ac \U0001f600!' * 7]
@@ -66,7 +66,7 @@ def first_failure(body, data):
 
 def test_fast_body_is_selected():
     if sys.implementation.name == 'micropython':
-        from camdot import _viper
+        import camdot.websocket._viper as _viper
         assert utf8.scan is _viper.scan
     else:
         assert utf8.scan is not scan_py

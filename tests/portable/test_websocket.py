@@ -182,7 +182,7 @@ async def test_server_close_code_and_handler_error_reach_the_client():
 
 
 async def test_websocket_upgrade_inside_a_route():
-    # microdot's in-route API (loaded from camdot.wsupgrade on first use).
+    # microdot's in-route API (loaded from camdot.websocket.upgrade on first use).
     from camdot.websocket import websocket_upgrade
     app = Microdot()
 

@@ -18,7 +18,7 @@ async def websocket_upgrade(request, protocols=None, origins=None):
     ws = WebSocket(request)
     try:
         await ws.handshake(protocols, origins)
-    except HTTPException as exc:         # HandshakeError (camdot.wsrefuse)
+    except HTTPException as exc:         # HandshakeError (camdot.websocket.refuse)
         # An HTTPException carries no headers, so the app answers 426 with the version through
         # this error handler.
         app = request.app

@@ -5,7 +5,7 @@
 import asyncio
 
 from camdot.compat import ticks_diff, ticks_ms
-from camdot.frames import close_payload
+from camdot.websocket.codec import close_payload
 from camdot.websocket import WebSocketError
 
 

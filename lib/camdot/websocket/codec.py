@@ -26,13 +26,13 @@ _STEP = const(65536)
 
 scan = None
 if MICROPYTHON:
-    try:  # the viper bodies straight away: camdot.mask and camdot.utf8 cost RAM to import
-        from camdot._viper import mask_range, scan
+    try:  # the viper bodies straight away: camdot.websocket.mask and camdot.websocket.utf8 cost RAM to import
+        from camdot.websocket._viper import mask_range, scan
     except Exception:
         pass
 if scan is None:
-    from camdot.mask import mask_range
-    from camdot.utf8 import scan
+    from camdot.websocket.mask import mask_range
+    from camdot.websocket.utf8 import scan
 
 
 class ProtocolError(Exception):

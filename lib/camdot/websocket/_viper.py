@@ -1,13 +1,13 @@
-"""Viper bodies for camdot.mask and camdot.utf8 (MicroPython only: CPython can't even define them).
+"""Viper bodies for camdot.websocket.mask and camdot.websocket.utf8 (MicroPython only: CPython can't even define them).
 
-    from camdot._viper import mask_range, scan  # chosen by camdot.mask / camdot.utf8, not used directly
+    from camdot.websocket._viper import mask_range, scan  # chosen by camdot.websocket.mask / camdot.websocket.utf8, not used directly
 """
 import sys
 
 import micropython
 
 if sys.byteorder != 'little':  # mask() builds its key word little-endian
-    raise ImportError('camdot._viper needs a little-endian CPU')
+    raise ImportError('camdot.websocket._viper needs a little-endian CPU')
 
 
 @micropython.viper

@@ -7,7 +7,7 @@ import asyncio
 import binascii
 import os
 
-from camdot.frames import header, mask_range
+from camdot.websocket.codec import header, mask_range
 from camdot.websocket import WebSocket, WebSocketError, _tokens, accept_key
 
 
@@ -64,7 +64,7 @@ async def connect(url, protocols=None, headers=None):
     ws.subprotocol = sub
     if ws.ping_interval:                     # as WebSocket.handshake does on the server
         try:
-            from camdot.wskeepalive import keepalive
+            from camdot.websocket.keepalive import keepalive
             ws._ktask = asyncio.create_task(keepalive(ws))
         except MemoryError:
             pass
@@ -79,7 +79,7 @@ def masked(op, parts, n):
     for p in parts:
         buf[i:i + len(p)] = p
         i += len(p)
-    mask_range(buf, 0, n, key, 0)                 # the codec's body: camdot.mask stays unloaded
+    mask_range(buf, 0, n, key, 0)                 # the codec's body: camdot.websocket.mask stays unloaded
     return header(op, n, mask=key), (buf,)
 
 

@@ -1,6 +1,6 @@
 """WebSocket masking (RFC 6455 5.3): XOR with a 4-byte key, in place.
 
-    from camdot.mask import apply_mask
+    from camdot.websocket.mask import apply_mask
     apply_mask(buf, key, offset=0)   # buf[i] ^= key[(offset + i) % 4]; buf is a bytearray/memoryview
 
 `mask_range(buf, start, end, key, phase)` is the fastest body here: viper over aligned 32-bit
@@ -31,7 +31,7 @@ def xor_blocks(buf, start, end, key, phase, block=256):
 mask_range = xor_blocks
 if MICROPYTHON:
     try:
-        from camdot._viper import mask_range
+        from camdot.websocket._viper import mask_range
     except Exception:  # no viper emitter in this firmware (or a big-endian CPU)
         pass
 else:

@@ -49,7 +49,7 @@ def scan_py(buf, start, end, s):
 scan = scan_py
 if MICROPYTHON:
     try:
-        from camdot._viper import scan
+        from camdot.websocket._viper import scan
     except Exception:  # no viper emitter in this firmware
         pass
 else:

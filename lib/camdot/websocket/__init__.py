@@ -8,7 +8,7 @@
 
     ws = await connect('ws://127.0.0.1:5000/echo')   # a client with the same WebSocket API
 
-The sans-IO codec (camdot.frames) parses and builds frames; this module moves the bytes: the
+The sans-IO codec (camdot.websocket.codec) parses and builds frames; this module moves the bytes: the
 opening and closing handshakes, pings, and writes that never copy a payload.
 """
 import asyncio
@@ -20,7 +20,7 @@ from microdot import Request, Response
 from microdot.microdot import HTTPException
 
 from camdot.compat import MICROPYTHON, const, print_exception
-from camdot.frames import Parser, ProtocolError, header, close_payload
+from camdot.websocket.codec import Parser, ProtocolError, header, close_payload
 
 try:
     from functools import wraps
@@ -46,16 +46,16 @@ class WebSocketError(Exception):
 
 def __getattr__(name):
     # Names a server connection does not need, loaded on first use: HandshakeError (the
-    # refused-upgrade path, camdot.wsrefuse), connect (the client, camdot.wsclient) and
-    # websocket_upgrade (camdot.wsupgrade).
+    # refused-upgrade path, camdot.websocket.refuse), connect (the client, camdot.websocket.client) and
+    # websocket_upgrade (camdot.websocket.upgrade).
     if name == 'HandshakeError':
-        from camdot.wsrefuse import HandshakeError
+        from camdot.websocket.refuse import HandshakeError
         return HandshakeError
     if name == 'connect':
-        from camdot.wsclient import connect
+        from camdot.websocket.client import connect
         return connect
-    if name == 'websocket_upgrade':     # microdot's in-route upgrade (camdot.wsupgrade)
-        from camdot.wsupgrade import websocket_upgrade
+    if name == 'websocket_upgrade':     # microdot's in-route upgrade (camdot.websocket.upgrade)
+        from camdot.websocket.upgrade import websocket_upgrade
         return websocket_upgrade
     raise AttributeError(name)
 
@@ -154,7 +154,7 @@ class WebSocket:
             raw = binascii.a2b_base64(key)
         except ValueError:
             raw = b''
-        # The first check that fails refuses the upgrade (camdot.wsrefuse.REFUSALS[bad]).
+        # The first check that fails refuses the upgrade (camdot.websocket.refuse.REFUSALS[bad]).
         if req.method != 'GET' or req.http_version == '1.0':
             bad = 0
         elif 'websocket' not in _tokens(h.get('Upgrade')) or \
@@ -169,7 +169,7 @@ class WebSocket:
         else:
             bad = -1
         if bad >= 0:
-            from camdot.wsrefuse import refuse
+            from camdot.websocket.refuse import refuse
             refuse(bad)
         offered = _tokens(h.get('Sec-WebSocket-Protocol'), False)
         for p in protocols or ():            # the server's order is its preference
@@ -182,8 +182,8 @@ class WebSocket:
             res += 'Sec-WebSocket-Protocol: ' + self.subprotocol + '\r\n'
         await self.send_parts(None, ((res + '\r\n').encode(),))
         if self.ping_interval:               # (the client does the same after its upgrade)
-            try:   # camdot.wskeepalive: loaded only when keepalive pings are wanted
-                from camdot.wskeepalive import keepalive
+            try:   # camdot.websocket.keepalive: loaded only when keepalive pings are wanted
+                from camdot.websocket.keepalive import keepalive
                 self._ktask = asyncio.create_task(keepalive(self))
             except MemoryError:              # after the 101: go on without a keepalive
                 pass
@@ -240,8 +240,8 @@ class WebSocket:
                 raise WebSocketError('connection closed')
             if p.error:
                 # A protocol violation (after the events before it): send its code and drop
-                # (camdot.wsrefuse, loaded only when a peer breaks the rules; it raises).
-                from camdot.wsrefuse import fail
+                # (camdot.websocket.refuse, loaded only when a peer breaks the rules; it raises).
+                from camdot.websocket.refuse import fail
                 await fail(self, p.error)
             self._rtask = asyncio.current_task()
             try:
@@ -311,7 +311,7 @@ class WebSocket:
             h = b''
         elif self._parser.client:
             # Client frames are masked with a fresh key: this copy is unavoidable.
-            from camdot.wsclient import masked
+            from camdot.websocket.client import masked
             h, parts = masked(opcode, parts, n)
         else:
             h = header(opcode, n)
@@ -415,7 +415,7 @@ class WebSocket:
             t.cancel()
         self._ktask = None
         if self._parser.client:
-            from camdot.wsclient import finish
+            from camdot.websocket.client import finish
             await finish(self)
 
     def abort(self):
@@ -457,7 +457,7 @@ def with_websocket(f=None, protocols=None, origins=None):
             gc.collect()
             return 'Out of memory, try again later', 503
         except HTTPException as exc:         # HandshakeError: the upgrade is refused
-            from camdot.wsrefuse import answer
+            from camdot.websocket.refuse import answer
             await answer(ws, exc)
             return Response.already_handled
         code = 1000

@@ -7,7 +7,7 @@ import asyncio
 
 from microdot.microdot import HTTPException
 
-from camdot.frames import close_payload
+from camdot.websocket.codec import close_payload
 
 
 class HandshakeError(HTTPException):
