@@ -1,4 +1,4 @@
-"""RFC 6455 frames, sans-IO: bytes in, events out; headers built apart from their payload.
+"""RFC 6455 frames, sans-IO: bytes in, frame events out; headers built apart from their payload.
 
     p = Parser(client=False, max_message=0)   # server role: incoming frames must be masked
     p.feed(data)                              # any chunking; raises ProtocolError (.code)
@@ -8,11 +8,15 @@
 Events: OP_TEXT -> str, OP_BINARY -> bytearray (the whole message), OP_PING/OP_PONG -> bytes,
 OP_CLOSE -> (code or None, reason). Zero-copy reading: `p.buffer()` is a memoryview where the
 next bytes go (at most `p.wanted()`, which never runs past the current frame): fill it, `p.commit(n)`.
+
+This layer checks frames (RFC 6455 section 5) and nothing else: what to do about a ping, a close or
+a violation is camdot.websocket.protocol's business.
 """
 from struct import pack
 
 from camdot.compat import MICROPYTHON, const
 
+# Opcodes (RFC 6455 5.2).
 OP_CONT = const(0)
 OP_TEXT = const(1)
 OP_BINARY = const(2)
@@ -20,13 +24,36 @@ OP_CLOSE = const(8)
 OP_PING = const(9)
 OP_PONG = const(10)
 
+# Close codes (RFC 6455 7.4.1). NO_STATUS and ABNORMAL are never sent: they report a close frame
+# without a code, and a connection lost without any close frame.
+CLOSE_NORMAL = const(1000)
+CLOSE_GOING_AWAY = const(1001)
+CLOSE_PROTOCOL_ERROR = const(1002)
+CLOSE_NO_STATUS = const(1005)
+CLOSE_ABNORMAL = const(1006)
+CLOSE_INVALID_DATA = const(1007)
+CLOSE_TOO_BIG = const(1009)
+CLOSE_INTERNAL_ERROR = const(1011)
+CLOSE_TRY_AGAIN_LATER = const(1013)
+
+# The two bytes every header starts with.
+_FIN = const(0x80)
+_RSV = const(0x70)           # reserved bits: no extension is implemented, so they must be 0
+_OPCODE = const(0x0F)
+_MASKED = const(0x80)
+_LENGTH = const(0x7F)        # the 7-bit length, or one of these two markers:
+_LENGTH_16 = const(126)      # a 16-bit length follows
+_LENGTH_64 = const(127)      # a 64-bit length follows
+_MAX_CONTROL = const(125)    # longest control frame payload
+_MAX_HEADER = const(14)      # 2 + 8 (64-bit length) + 4 (mask key)
+
 # Without max_message, a buffer grows as data arrives, doubling from this size, instead of
 # allocating whatever length a peer announces.
 _STEP = const(65536)
 
 scan = None
 if MICROPYTHON:
-    try:  # the viper bodies straight away: camdot.websocket.mask and camdot.websocket.utf8 cost RAM to import
+    try:  # the viper bodies straight away: camdot.websocket.mask and .utf8 cost RAM to import
         from camdot.websocket._viper import mask_range, scan
     except Exception:
         pass
@@ -38,7 +65,7 @@ if scan is None:
 class ProtocolError(Exception):
     """The peer broke the protocol: fail the connection with .code (1002, 1007 or 1009)."""
 
-    def __init__(self, message, code=1002):
+    def __init__(self, message, code=CLOSE_PROTOCOL_ERROR):
         super().__init__(message)
         self.code = code
 
@@ -50,18 +77,18 @@ def valid_close_code(code):
 
 def header(opcode, length, fin=True, mask=None):
     """Frame header for a payload of `length` bytes (minimal length form, mask key appended)."""
-    b0 = opcode | 0x80 if fin else opcode
-    m = 0x80 if mask else 0
-    if length < 126:
+    b0 = opcode | _FIN if fin else opcode
+    m = _MASKED if mask else 0
+    if length < _LENGTH_16:
         h = bytes((b0, m | length))
     elif length < 65536:
-        h = pack('!BBH', b0, m | 126, length)    # (one allocation)
+        h = pack('!BBH', b0, m | _LENGTH_16, length)    # (one allocation)
     else:
-        h = pack('!BBQ', b0, m | 127, length)
+        h = pack('!BBQ', b0, m | _LENGTH_64, length)
     return h + mask if mask else h
 
 
-def close_payload(code=1000, reason=''):
+def close_payload(code=CLOSE_NORMAL, reason=''):
     """Close frame payload (code None: empty). ValueError for a code or reason that can't be sent."""
     if code is None:
         return b''
@@ -71,26 +98,46 @@ def close_payload(code=1000, reason=''):
     return code.to_bytes(2, 'big') + reason
 
 
+def _header_size(second_byte, masked):
+    # A header's size, known from its second byte: 2, the extended length, the mask key.
+    n = second_byte & _LENGTH
+    return 2 + (2 if n == _LENGTH_16 else 8 if n == _LENGTH_64 else 0) + (4 if masked else 0)
+
+
 class Parser:
-    """Incremental frame parser for the incoming direction of one connection."""
+    """Incremental frame parser for the incoming direction of one connection.
+
+    It reads a header into `_h`, then the frame's payload straight into its destination: the
+    message buffer for a data frame, a buffer of its own for a control frame. The steps:
+    _header_bytes -> _check_start (two bytes in) -> _start_frame (header complete) ->
+    _payload_bytes (unmask, UTF-8 check) -> _end_frame -> _end_message -> emit.
+    (Fields are read into locals once: on MicroPython an attribute costs ten times a local.)
+    """
 
     def __init__(self, client=False, max_message=0):
-        self.client = bool(client)
+        self.client = bool(client)   # client role: frames from the server arrive unmasked
         self.max_message = max_message
         self.error = None    # the ProtocolError that killed this parser
-        self._h = bytearray(14)
+        self.events = []     # completed (opcode, payload) events, oldest first: see next()
+        # The header being read.
+        self._h = bytearray(_MAX_HEADER)
         self._hn = 0         # header bytes received
         self._need = 2       # header bytes needed (2 until the length form is known)
-        self._left = -1      # payload bytes due for the current frame; -1 while in a header
-        self._mop = 0        # opcode of the message in progress (0: none)
-        self._msg = None     # the message buffer (may have room beyond _mlen)
-        self._mlen = 0       # message bytes received in finished frames
-        self._u = 0          # UTF-8 state of the text message in progress
-        self.events = []     # completed (opcode, payload) events, oldest first: see next()
+        # The frame whose payload is being read (set by _start_frame).
+        self._left = -1      # payload bytes due; -1 while a header is being read
+        # The message being assembled, over one frame or several.
+        self._mop = 0        # its opcode (0: none in progress)
+        self._msg = None     # its buffer (may have room beyond _mlen)
+        self._mlen = 0       # its bytes in finished frames
+        self._u = 0          # UTF-8 state of a text message (camdot.websocket.utf8)
 
     def next(self):
         """The next event (opcode, payload) or None. Events completed before an error are kept."""
         return self.events.pop(0) if self.events else None
+
+    def emit(self, opcode, payload):
+        """A frame or message is complete: queue it as an event (a subclass may act on it)."""
+        self.events.append((opcode, payload))
 
     def wanted(self):
         """Bytes needed now, never past the current header or payload (0 once dead)."""
@@ -110,136 +157,13 @@ class Parser:
 
     def commit(self, n):
         """n bytes were written at the start of buffer(): parse them."""
-        # (One method for header and payload: each method is one more code object in RAM. Fields
-        # are read into locals once: on MicroPython an attribute costs ten times a local.)
         if self.error:
             raise self.error
         try:
-            left = self._left
-            if left < 0:
-                hn = self._hn + n
-                need = self._need
-                if hn < need:
-                    self._hn = hn
-                    return
-                h = self._h
-                b0 = h[0]
-                op = b0 & 15
-                ln = h[1] & 127
-                if need == 2:
-                    # Everything but the extended length and the key can be checked on two bytes.
-                    client = self.client
-                    if b0 & 0x70:
-                        raise ProtocolError('reserved bits set')
-                    if 2 < op < 8 or op > 10:
-                        raise ProtocolError('unknown opcode')
-                    if (h[1] > 127) == client:
-                        raise ProtocolError('bad masking')
-                    if op > 7:
-                        if ln > 125 or b0 < 128:
-                            raise ProtocolError('bad control frame')
-                    elif (op == 0) != (self._mop > 0):
-                        raise ProtocolError('bad continuation')
-                    need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + (0 if client else 4)
-                    if hn < need:
-                        self._hn = hn
-                        self._need = need
-                        return
-                if ln == 126:
-                    ln = h[2] << 8 | h[3]
-                elif ln == 127:
-                    if h[2] > 127:
-                        raise ProtocolError('bad length')
-                    ln = int.from_bytes(h[2:10], 'big')
-                if op < 8:
-                    if op:
-                        self._mop = op
-                        self._msg = b''
-                        self._mlen = 0
-                        self._u = 0
-                    p = self._mlen
-                    if 0 < self.max_message < p + ln:
-                        raise ProtocolError('message too big', 1009)
-                    self._frag = b0 < 128 or not op
-                    op = self._mop
-                    dst = self._msg
-                else:
-                    dst = bytearray(ln)
-                    p = 0
-                self._key = None if self.client else h[need - 4:need]
-                self._hn = 0
-                self._need = 2
-                self._op = op        # for data frames, the message's opcode
-                self._fin = b0 > 127
-                self._phase = 0      # payload bytes of this frame so far (mask phase)
-                self._dst = dst
-                left = ln
+            if self._left < 0:
+                self._header_bytes(n)
             else:
-                # n more payload bytes are at _dst[_pos:]: unmask and check them.
-                dst = self._dst
-                p = self._pos
-                key = self._key
-                if key:
-                    mask_range(dst, p, p + n, key, self._phase)
-                    self._phase += n
-                if self._op == OP_TEXT:
-                    u = self._u = scan(dst, p, p + n, self._u)
-                    if u < 0:
-                        raise ProtocolError('invalid UTF-8', 1007)
-                p += n
-                left -= n
-            if left:
-                self._left = left
-                self._pos = p
-                if p == len(dst):
-                    # Room in the message buffer for (some of) the rest of the frame. A fragmented
-                    # message grows by doubling, so a stream of tiny fragments costs linear time.
-                    need = p + left
-                    if self._frag:
-                        need = max(need, p + p)
-                    need = min(need, self.max_message or p + max(p, _STEP))
-                    try:
-                        msg = bytearray(need)
-                    except (MemoryError, OverflowError):
-                        raise ProtocolError('message too big', 1009)
-                    # A new buffer rather than extend(): CPython can't resize a buffer that a
-                    # memoryview from buffer() may still export.
-                    msg[:p] = dst
-                    self._msg = self._dst = msg
-                return
-            # The frame is complete.
-            self._left = -1
-            self._dst = None
-            op = self._op
-            if op > 7:
-                ev = bytes(dst)
-                if op == OP_CLOSE:
-                    n = len(ev)
-                    code = None
-                    if n:
-                        code = ev[0] << 8 | ev[1] if n > 1 else 0
-                        if not valid_close_code(code):
-                            raise ProtocolError('bad close code')
-                        if scan(ev, 2, n, 0):
-                            raise ProtocolError('invalid UTF-8', 1007)
-                    ev = (code, str(ev[2:], 'utf-8'))
-            else:
-                self._mlen = p
-                if not self._fin:
-                    return
-                ev = self._msg or bytearray()
-                if len(ev) > p:  # the room left over by doubling
-                    if MICROPYTHON:
-                        ev[p:] = b''  # shrinks in place
-                    else:
-                        ev = ev[:p]
-                self._msg = None
-                self._mop = 0
-                if op == OP_TEXT:
-                    if self._u:
-                        raise ProtocolError('invalid UTF-8', 1007)
-                    ev = str(ev, 'utf-8')
-            self.events.append((op, ev))
+                self._payload_bytes(n)
         except ProtocolError as exc:
             self.error = exc
             raise
@@ -251,30 +175,181 @@ class Parser:
         mv = memoryview(data)
         i = 0
         n = len(mv)
-        while i < n:
-            k = n - i        # (conditions rather than min(): a builtin costs two lookups)
-            left = self._left
-            if left < 0:
-                hn = self._hn
-                if hn == 0 and k > 1:
-                    # A header starts here: take all of it that is here at once (its size as
-                    # commit() works it out from the second byte).
-                    ln = mv[i + 1] & 127
-                    ln = 2 + (2 if ln == 126 else 8 if ln == 127 else 0) + \
-                        (0 if self.client else 4)
+        try:
+            while i < n:
+                k = n - i        # (conditions rather than min(): a builtin costs two lookups)
+                left = self._left
+                if left < 0:
+                    hn = self._hn
+                    if hn == 0 and k > 1:
+                        # A header starts here: take all of it that is here at once.
+                        size = _header_size(mv[i + 1], not self.client)
+                    else:
+                        size = self._need - hn
+                    if k > size:
+                        k = size
+                    self._h[hn:hn + k] = mv[i:i + k]
+                    i += k
+                    self._header_bytes(k)
                 else:
-                    ln = self._need - hn
-                if k > ln:
-                    k = ln
-                self._h[hn:hn + k] = mv[i:i + k]
+                    # Straight into the frame's destination, within its room (_grow makes more).
+                    dst = self._dst
+                    p = self._pos
+                    if k > left:
+                        k = left
+                    if k > len(dst) - p:
+                        k = len(dst) - p
+                    dst[p:p + k] = mv[i:i + k]
+                    i += k
+                    self._payload_bytes(k)
+        except ProtocolError as exc:
+            self.error = exc
+            raise
+
+    # ---- the steps of a frame ----
+
+    def _header_bytes(self, n):
+        # n more header bytes are in _h. The first two say how many more to wait for.
+        hn = self._hn = self._hn + n
+        if self._need == 2 and hn >= 2:
+            self._need = self._check_start()
+        if hn == self._need:
+            self._start_frame()
+
+    def _check_start(self):
+        # Everything but the extended length and the mask key can be checked on the first two
+        # bytes (RFC 6455 5.2, 5.4, 5.5): returns the header's whole size.
+        b0 = self._h[0]
+        b1 = self._h[1]
+        op = b0 & _OPCODE
+        if b0 & _RSV:
+            raise ProtocolError('reserved bits set')
+        if OP_BINARY < op < OP_CLOSE or op > OP_PONG:
+            raise ProtocolError('unknown opcode')
+        if (b1 & _MASKED != 0) == self.client:
+            raise ProtocolError('bad masking')
+        if op >= OP_CLOSE:
+            if b1 & _LENGTH > _MAX_CONTROL or not b0 & _FIN:
+                raise ProtocolError('bad control frame')
+        elif (op == OP_CONT) != (self._mop != 0):
+            raise ProtocolError('bad continuation')
+        return _header_size(b1, not self.client)
+
+    def _start_frame(self):
+        # The header is complete: decode the length and choose where the payload goes.
+        h = self._h
+        need = self._need
+        op = h[0] & _OPCODE
+        length = h[1] & _LENGTH
+        if length == _LENGTH_16:
+            length = h[2] << 8 | h[3]
+        elif length == _LENGTH_64:
+            if h[2] & 0x80:
+                raise ProtocolError('bad length')
+            length = int.from_bytes(h[2:10], 'big')
+        if op >= OP_CLOSE:           # a control frame: a buffer of its own (it may come mid-message)
+            self._dst = bytearray(length)
+            self._pos = 0
+            self._op = op
+        else:
+            if op != OP_CONT:        # the first frame of a message
+                self._mop = op
+                self._msg = b''
+                self._mlen = 0
+                self._u = 0
+            if 0 < self.max_message < self._mlen + length:
+                raise ProtocolError('message too big', CLOSE_TOO_BIG)  # from the header alone
+            self._frag = h[0] < _FIN or op == OP_CONT   # the message comes in fragments
+            self._dst = self._msg
+            self._pos = self._mlen
+            self._op = self._mop
+        self._key = None if self.client else h[need - 4:need]
+        self._fin = h[0] >= _FIN
+        self._phase = 0              # payload bytes of this frame so far (the mask's phase)
+        self._hn = 0
+        self._need = 2
+        self._left = length
+        self._progress()
+
+    def _payload_bytes(self, n):
+        # n more payload bytes are at _dst[_pos:]: unmask and check them.
+        dst = self._dst
+        p = self._pos
+        key = self._key
+        if key:
+            mask_range(dst, p, p + n, key, self._phase)
+            self._phase += n
+        if self._op == OP_TEXT:
+            u = self._u = scan(dst, p, p + n, self._u)
+            if u < 0:
+                raise ProtocolError('invalid UTF-8', CLOSE_INVALID_DATA)   # as soon as seen
+        self._pos = p + n
+        self._left -= n
+        self._progress()
+
+    def _progress(self):
+        # After a header or payload bytes: end the frame, or make room for the rest of it.
+        if not self._left:
+            self._end_frame()
+        elif self._pos == len(self._dst):
+            self._grow()
+
+    def _grow(self):
+        # Room in the message buffer for (some of) the rest of the frame. A fragmented message
+        # grows by doubling, so a stream of tiny fragments costs linear time.
+        p = self._pos
+        need = p + self._left
+        if self._frag:
+            need = max(need, p + p)
+        need = min(need, self.max_message or p + max(p, _STEP))
+        try:
+            msg = bytearray(need)
+        except (MemoryError, OverflowError):
+            raise ProtocolError('message too big', CLOSE_TOO_BIG)
+        # A new buffer rather than extend(): CPython can't resize a buffer that a memoryview
+        # from buffer() may still export.
+        msg[:p] = self._dst
+        self._msg = self._dst = msg
+
+    def _end_frame(self):
+        self._left = -1
+        payload = self._dst
+        self._dst = None
+        op = self._op
+        if op == OP_CLOSE:
+            self.emit(op, _close_event(bytes(payload)))
+        elif op > OP_CLOSE:
+            self.emit(op, bytes(payload))
+        else:
+            self._mlen = self._pos
+            if self._fin:
+                self._end_message(op)
+
+    def _end_message(self, op):
+        n = self._mlen
+        msg = self._msg or bytearray()
+        if len(msg) > n:             # the room left over by doubling
+            if MICROPYTHON:
+                msg[n:] = b''        # shrinks in place
             else:
-                # Straight into the message buffer, within its room (commit() makes more).
-                dst = self._dst
-                p = self._pos
-                if k > left:
-                    k = left
-                if k > len(dst) - p:
-                    k = len(dst) - p
-                dst[p:p + k] = mv[i:i + k]
-            i += k
-            self.commit(k)
+                msg = msg[:n]
+        self._msg = None
+        self._mop = 0
+        if op == OP_TEXT:
+            if self._u:
+                raise ProtocolError('invalid UTF-8', CLOSE_INVALID_DATA)  # a character cut short
+            msg = str(msg, 'utf-8')
+        self.emit(op, msg)
+
+
+def _close_event(payload):
+    # A close frame's payload (RFC 6455 5.5.1, 7.4): (code or None, reason).
+    n = len(payload)
+    if not n:
+        return None, ''
+    code = payload[0] << 8 | payload[1] if n > 1 else 0
+    if not valid_close_code(code):
+        raise ProtocolError('bad close code')
+    if scan(payload, 2, n, 0):
+        raise ProtocolError('invalid UTF-8', CLOSE_INVALID_DATA)
+    return code, str(payload[2:], 'utf-8')

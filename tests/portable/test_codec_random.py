@@ -4,7 +4,7 @@ and random garbage, whose outcome must not depend on the chunking."""
 import struct
 
 from camdot.websocket.codec import OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
-from test_frames_helpers import raw, run, run_into
+from codec_helpers import raw, run, run_into
 
 CHARS = ('a', 'Z', ' ', '\x7f', '\u00e9', '\u07ff', '\u0800', '\u20ac', '\uffff', '\U0001f600', '\U0010ffff')
 

@@ -6,7 +6,7 @@ from camdot.websocket.codec import Parser, ProtocolError, header, close_payload,
     OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
 from camdot.websocket.mask import apply_mask
 from harness import Allocated, raises
-from test_frames_helpers import KEY, raw, run, run_into
+from codec_helpers import KEY, raw, run, run_into
 
 EURO = '\u20ac'.encode('utf-8')  # e2 82 ac
 

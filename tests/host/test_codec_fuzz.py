@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from test_frames_helpers import raw, run, run_into
-import test_frames_random as gen
+from codec_helpers import raw, run, run_into
+import test_codec_random as gen
 
 FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODES = (None, 1002, 1007, 1009)
@@ -28,7 +28,7 @@ def time_limit(seconds=5):
 
 
 class Drawn:
-    """The Rand interface of test_frames_random, drawing from hypothesis (so failures shrink)."""
+    """The Rand interface of test_codec_random, drawing from hypothesis (so failures shrink)."""
 
     def __init__(self, data):
         self.d = data
