@@ -4,11 +4,13 @@
 
     def chat():                    # a generator (CPython also takes an async generator)
         reply = yield 'hello'      # send a message; the server's next message comes back:
-                                   # str (text) or bytearray (binary), as ws.receive() gives
+                                   # str (text) or bytes (binary), as microdot's client gives
         reply = yield b'\\x00\\x01'  # bytes go as binary; `yield None` sends nothing, just waits
                                    # returning ends the connection with a close frame (1000)
     res = await TestClient(app).websocket('/echo', chat)
-    res.status_code                # 101, or the refusal (400, 403, 426) with headers and text
+    res.status_code                # 101 (microdot's says None), or the app's answer to a refused
+                                   # upgrade (400, 403, 426, ...) with its headers and text
+    res.body                       # None after an upgrade, as in microdot
     res.close_code                 # the code in the server's close frame (None: it sent none)
 
 Same call as microdot's `TestClient.websocket`, which cannot drive a camdot.websocket route: it
@@ -25,9 +27,10 @@ from microdot import Request, Response
 from microdot.microdot import NoCaseDict
 from microdot.test_client import TestClient as MicrodotTestClient, TestResponse
 
-from camdot.websocket.codec import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser, close_payload,
-                           header, mask_range)
-from camdot.websocket import WebSocketError, accept_key
+from camdot.websocket.codec import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, Parser,
+                                    close_payload, header, mask_range)
+from camdot.websocket.connection import WebSocketError
+from camdot.websocket.handshake import accept_key
 
 
 class TestClient(MicrodotTestClient):
@@ -37,8 +40,8 @@ class TestClient(MicrodotTestClient):
     async def websocket(self, path, client, headers=None):
         """Open a WebSocket on `path` and run the generator function `client` against it.
 
-        Returns a TestResponse: the upgrade's status, headers and (when refused) text, plus
-        `close_code`. An exception in `client`, or a frame from the server that breaks RFC 6455,
+        Returns a TestResponse: the upgrade's status and headers (body None), or the app's
+        response to a refused upgrade, plus `close_code`. An exception in `client`, or a frame from the server that breaks RFC 6455,
         is raised here once the route has finished.
         """
         key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
@@ -72,8 +75,9 @@ class TestClient(MicrodotTestClient):
         for line in lines[1:]:
             name, _, value = line.partition(':')
             out.headers[name.strip()] = value.strip()
-        out.body = body
-        out._process_text_body()
+        out.body = body or None         # (an upgrade has no body: None, as in microdot)
+        if out.body is not None:
+            out._process_text_body()
         if out.status_code == 101 and out.headers.get('Sec-WebSocket-Accept') != accept_key(key):
             raise WebSocketError('bad Sec-WebSocket-Accept in the 101 answer')
         return out
@@ -177,8 +181,10 @@ class _Peer:
             elif op == OP_CLOSE:
                 self.close_code = payload[0]
                 self.send(OP_CLOSE, close_payload(payload[0]))      # echoed, unless ours went
-            elif op in (OP_TEXT, OP_BINARY):
+            elif op == OP_TEXT:
                 self.inbox.append(payload)
+            elif op == OP_BINARY:
+                self.inbox.append(bytes(payload))
         while self.inbox and self.started and not self.done:
             await self.step(self.inbox.pop(0))
 

@@ -182,7 +182,7 @@ async def test_server_close_code_and_handler_error_reach_the_client():
 
 
 async def test_websocket_upgrade_inside_a_route():
-    # microdot's in-route API (loaded from camdot.websocket.upgrade on first use).
+    # microdot's in-route API (camdot.websocket.routes).
     from camdot.websocket import websocket_upgrade
     app = Microdot()
 
@@ -236,10 +236,10 @@ async def test_too_big_message_closes_1009():
         await serving(test)
     finally:
         WebSocket.max_message_length = -1
-    assert WebSocket(request())._parser.max_message == Request.max_body_length   # -1's meaning
+    assert WebSocket(request()).protocol.max_message == Request.max_body_length   # -1's meaning
     WebSocket.max_message_length = 0                # 0: no limit at all
     try:
-        assert WebSocket(request())._parser.max_message == 0
+        assert WebSocket(request()).protocol.max_message == 0
     finally:
         WebSocket.max_message_length = -1
 

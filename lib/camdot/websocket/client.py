@@ -1,22 +1,79 @@
-"""The client half of camdot.websocket, imported only when a client is used.
+"""The client side: connect() opens a ClientWebSocket, with the same API as the server's WebSocket.
 
     from camdot.websocket import connect
-    ws = await connect('ws://127.0.0.1:5000/echo')   # the same WebSocket API as the server's
+    ws = await connect('ws://192.168.4.1/ws/stream', max_message_length=1 << 20, timeout=10)
+    frame = await ws.receive()
+
+What differs from the server side is the opening handshake (the client asks), the masking of
+every frame it sends (ClientProtocol), and the end: the server closes TCP first, the client waits
+a moment for that and then closes its socket.
 """
 import asyncio
-import binascii
-import os
 
-from camdot.websocket.codec import header, mask_range
-from camdot.websocket import WebSocket, WebSocketError, _tokens, accept_key
+from camdot.websocket.connection import WebSocket, WebSocketError
+from camdot.websocket.handshake import check_response, client_request
+from camdot.websocket.protocol import ClientProtocol
 
 
-async def connect(url, protocols=None, headers=None):
-    """Open a client connection (ws:// or wss://) and return its WebSocket.
+class ClientWebSocket(WebSocket):
+    """One client connection (see connect())."""
+    Protocol = ClientProtocol
+    #: Largest message accepted by a client unless connect() says otherwise: 1 MiB, as the
+    #: `websockets` library has it, enough for any ESP32-CAM frame (UXGA JPEG at the best
+    #: quality is a few hundred KB; VGA ~30 KB). A bigger one closes with 1009. 0: no limit.
+    max_message_length = 1 << 20
+    _finished = False
+
+    def __init__(self, reader, writer, max_message_length=None):
+        WebSocket.__init__(self, None, reader, writer, max_message_length)
+
+    async def handshake(self, path, host, protocols=None, headers=None):
+        """Ask for the upgrade of `path` on `host` and check the answer (WebSocketError if
+        refused: `status_code` is the HTTP status, or None for an answer that isn't one)."""
+        key, req = client_request(path, host, protocols, headers)
+        await self._write(req)
+        status = (await self._r.readline()).decode()
+        got = {}
+        while True:
+            line = (await self._r.readline()).decode().strip()
+            if not line:
+                break
+            name, _, value = line.partition(':')
+            got[name.strip().lower()] = value.strip()
+        try:
+            self.subprotocol = check_response(status, got, key, protocols)
+        except ValueError as exc:
+            err = WebSocketError(str(exc))
+            code = status.split(' ', 2)[1:2]
+            err.status_code = int(code[0]) if code and code[0].isdigit() else None
+            raise err
+        self.start_keepalive()
+
+    async def _end(self):
+        # The server closes TCP first (RFC 6455 7.1.1): wait up to close_timeout for that,
+        # unless another task is reading (it sees the end too), then close the socket, once.
+        await WebSocket._end(self)
+        if self._finished:
+            return
+        self._finished = True
+        if self._reader is None or self._reader is asyncio.current_task():
+            try:
+                await asyncio.wait_for(self._r.read(64), self.close_timeout)
+            except Exception:
+                pass
+        await _close(self._w)
+
+
+async def connect(url, protocols=None, headers=None, max_message_length=None, timeout=None):
+    """Open a client connection (ws:// or wss://) and return its ClientWebSocket.
 
         ws = await connect('ws://127.0.0.1:5000/echo', protocols=['chat'])
 
-    Raises WebSocketError when the server refuses the upgrade.
+    `max_message_length`: the largest message this connection accepts (None: the class
+    default, 1 MiB; 0: no limit). `timeout`: seconds for the TCP connect and the opening
+    handshake together (None: no bound); asyncio.TimeoutError when it runs out. Raises
+    WebSocketError when the server refuses the upgrade, ValueError for a URL that isn't ws://
+    or wss://.
     """
     scheme, _, rest = url.partition('://')
     if scheme not in ('ws', 'wss'):
@@ -26,73 +83,25 @@ async def connect(url, protocols=None, headers=None):
     if not host or not port.isdigit():
         host, port = hostport, '443' if scheme == 'wss' else '80'
     host = host.strip('[]')
-    if scheme == 'wss':
-        reader, writer = await asyncio.open_connection(host, int(port), ssl=True)
+    opening = _open(scheme == 'wss', host, int(port), (slash + path) or '/', hostport, protocols,
+                    headers, max_message_length)
+    if timeout is None:
+        return await opening
+    return await asyncio.wait_for(opening, timeout)
+
+
+async def _open(tls, host, port, path, hostport, protocols, headers, max_message_length):
+    if tls:
+        reader, writer = await asyncio.open_connection(host, port, ssl=True)
     else:
-        reader, writer = await asyncio.open_connection(host, int(port))
-    ws = WebSocket(None, reader, writer, client=True)
-    key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
-    req = 'GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' \
-          'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n' % (
-              (slash + path) or '/', hostport, key)
-    if protocols:
-        req += 'Sec-WebSocket-Protocol: ' + ', '.join(protocols) + '\r\n'
-    for name in headers or {}:
-        req += '%s: %s\r\n' % (name, headers[name])
+        reader, writer = await asyncio.open_connection(host, port)
     try:
-        await ws.send_parts(None, ((req + '\r\n').encode(),))
-        status = (await reader.readline()).decode().split(' ', 2)
-        got = {}
-        while True:
-            line = (await reader.readline()).decode().strip()
-            if not line:
-                break
-            name, _, value = line.partition(':')
-            got[name.strip().lower()] = value.strip()
-        if len(status) < 2 or status[1] != '101':
-            raise WebSocketError('upgrade refused: ' + ' '.join(status[1:]).strip())
-        if 'websocket' not in _tokens(got.get('upgrade')) or \
-                'upgrade' not in _tokens(got.get('connection')) or \
-                got.get('sec-websocket-accept') != accept_key(key):
-            raise WebSocketError('not a valid upgrade response')
-        sub = got.get('sec-websocket-protocol')
-        if sub and sub not in (protocols or ()):
-            raise WebSocketError('server chose a subprotocol not offered: ' + sub)
-    except BaseException:
+        ws = ClientWebSocket(reader, writer, max_message_length)
+        await ws.handshake(path, hostport, protocols, headers)
+    except BaseException:          # (a timeout's cancellation too: the socket is closed)
         await _close(writer)
         raise
-    ws.subprotocol = sub
-    if ws.ping_interval:                     # as WebSocket.handshake does on the server
-        try:
-            from camdot.websocket.keepalive import keepalive
-            ws._ktask = asyncio.create_task(keepalive(ws))
-        except MemoryError:
-            pass
     return ws
-
-
-def masked(op, parts, n):
-    """(header, masked copy of the payload) for a client frame, with a fresh random key."""
-    key = os.urandom(4)
-    buf = bytearray(n)
-    i = 0
-    for p in parts:
-        buf[i:i + len(p)] = p
-        i += len(p)
-    mask_range(buf, 0, n, key, 0)                 # the codec's body: camdot.websocket.mask stays unloaded
-    return header(op, n, mask=key), (buf,)
-
-
-async def finish(ws):
-    """End a client connection, once: the server closes TCP first; wait a moment, then close."""
-    if getattr(ws, '_finished', False):
-        return
-    ws._finished = True
-    try:
-        await asyncio.wait_for(ws._r.read(64), ws.close_timeout)
-    except Exception:
-        pass
-    await _close(ws._w)
 
 
 async def _close(writer):

@@ -1,0 +1,143 @@
+"""The opening handshake (RFC 6455 section 4), sans-IO: requests checked, answers and requests built.
+
+    refusal = check_request(request, origins, origin_allowed)   # None, or e.g. UNSUPPORTED_VERSION
+    head = accept(request, subprotocol)                          # the 101 answer, bytes
+    key, head = client_request('/echo', 'host:80', ['chat'], {'X-Token': 't'})
+    subprotocol = check_response(status_line, headers, key, ['chat'])   # or HandshakeError
+
+A refusal is (status, reason) with a name; HandshakeError(refusal) is the microdot HTTPException
+that answers it.
+"""
+import binascii
+import hashlib
+import os
+
+from microdot.microdot import HTTPException
+
+GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'    # RFC 6455 1.3
+
+# Why an upgrade request is refused (the first check that fails): (HTTP status, reason).
+NOT_GET_OR_HTTP_1_1 = (400, 'WebSocket upgrade needs GET and HTTP/1.1')     # RFC 6455 4.1
+NOT_AN_UPGRADE = (400, 'Not a WebSocket upgrade request')                   # 4.2.1 items 3-4
+UNSUPPORTED_VERSION = (426, 'Unsupported WebSocket version')                # 4.2.2, 4.4
+BAD_KEY = (400, 'Bad Sec-WebSocket-Key')                                    # 4.2.1 item 5
+ORIGIN_NOT_ALLOWED = (403, 'Origin not allowed')                            # 10.2
+#: What a 426 answer must say: the version this server speaks (RFC 6455 4.4).
+VERSION_HEADERS = {'Sec-WebSocket-Version': '13'}
+
+
+class HandshakeError(HTTPException):
+    """An upgrade refused with `status_code` (400, 403, 426) and extra `headers` (a 426 names
+    the version spoken). Raised in a route, microdot answers it like any HTTPException."""
+
+    def __init__(self, status_code, reason, headers=None):
+        super().__init__(status_code, reason)
+        self.headers = headers or {}
+
+
+def refuse(refusal):
+    """Raise the HandshakeError for a refusal such as BAD_KEY."""
+    status, reason = refusal
+    raise HandshakeError(status, reason, VERSION_HEADERS if status == 426 else None)
+
+
+def tokens(value, lower=True):
+    """A header's comma-separated list, each item stripped (and lower-cased)."""
+    out = []
+    if value:
+        for t in value.split(','):
+            t = t.strip()
+            out.append(t.lower() if lower else t)
+    return out
+
+
+def accept_key(key):
+    """The Sec-WebSocket-Accept value (str) for a Sec-WebSocket-Key (str)."""
+    return binascii.b2a_base64(hashlib.sha1(key.encode() + GUID).digest())[:-1].decode()
+
+
+def origin_allowed(request, origins):
+    """True when `request` may connect given the allow-list `origins` (None or '*': any).
+    Requests without an Origin header (not from a browser) are let in."""
+    origin = request.headers.get('Origin')
+    if origins is None or origin is None or '*' in origins:
+        return True
+    origin = origin.lower().rstrip('/')
+    for o in origins:
+        if o.lower().rstrip('/') == origin:
+            return True
+    return False
+
+
+def _valid_key(key):
+    # base64 of exactly 16 bytes, in its one canonical 24-character form
+    try:
+        raw = binascii.a2b_base64(key)
+    except ValueError:
+        return False
+    return len(raw) == 16 and binascii.b2a_base64(raw)[:-1] == key.encode()
+
+
+def check_request(request, origins=None, allowed=origin_allowed):
+    """The refusal for an upgrade request (a microdot Request), or None when it is good.
+    `allowed(request, origins)` is the Origin policy."""
+    h = request.headers
+    if request.method != 'GET' or request.http_version == '1.0':
+        return NOT_GET_OR_HTTP_1_1
+    if 'websocket' not in tokens(h.get('Upgrade')) or 'upgrade' not in tokens(h.get('Connection')):
+        return NOT_AN_UPGRADE
+    if h.get('Sec-WebSocket-Version', '').strip() != '13':
+        return UNSUPPORTED_VERSION
+    if not _valid_key(h.get('Sec-WebSocket-Key', '').strip()):
+        return BAD_KEY
+    if not allowed(request, origins):
+        return ORIGIN_NOT_ALLOWED
+    return None
+
+
+def choose_subprotocol(request, protocols):
+    """The first of `protocols` (the server's order is its preference) the client offered."""
+    offered = tokens(request.headers.get('Sec-WebSocket-Protocol'), False)
+    for p in protocols or ():
+        if p in offered:
+            return p
+    return None
+
+
+def accept(request, subprotocol=None):
+    """The 101 answer to a good upgrade request (bytes)."""
+    res = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' \
+          'Sec-WebSocket-Accept: ' + accept_key(request.headers['Sec-WebSocket-Key'].strip()) + '\r\n'
+    if subprotocol:
+        res += 'Sec-WebSocket-Protocol: ' + subprotocol + '\r\n'
+    return (res + '\r\n').encode()
+
+
+# ---- the client's side ----
+
+def client_request(path, host, protocols=None, headers=None):
+    """(key, request head as bytes) for an upgrade of `path` on `host` ('name:port')."""
+    key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
+    req = 'GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' \
+          'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n' % (path, host, key)
+    if protocols:
+        req += 'Sec-WebSocket-Protocol: ' + ', '.join(protocols) + '\r\n'
+    for name in headers or {}:
+        req += '%s: %s\r\n' % (name, headers[name])
+    return key, (req + '\r\n').encode()
+
+
+def check_response(status_line, headers, key, protocols=None):
+    """The subprotocol the server chose (or None) from its answer: the status line (str) and
+    `headers` (a dict with lower-case names). ValueError says what is wrong with it."""
+    status = status_line.split(' ', 2)
+    if len(status) < 2 or status[1] != '101':
+        raise ValueError('upgrade refused: ' + ' '.join(status[1:]).strip())
+    if 'websocket' not in tokens(headers.get('upgrade')) or \
+            'upgrade' not in tokens(headers.get('connection')) or \
+            headers.get('sec-websocket-accept') != accept_key(key):
+        raise ValueError('not a valid upgrade response')
+    sub = headers.get('sec-websocket-protocol')
+    if sub and sub not in (protocols or ()):
+        raise ValueError('server chose a subprotocol not offered: ' + sub)
+    return sub
