@@ -28,6 +28,12 @@ $(DEPS)/.stamp: $(VENV)/.stamp tools/stage_deps.py
 	$(PY) tools/stage_deps.py $(DEPS)
 	touch $@
 
+# microdot's own WebSocket tests, from its sdist (tests/host/test_microdot_suite.py runs them
+# against camdot.websocket).
+$(DEPS)/microdot-tests/.stamp: $(VENV)/.stamp tools/stage_microdot_tests.py
+	$(PY) tools/stage_microdot_tests.py $(DEPS)/microdot-tests
+	touch $@
+
 # The simulated camera's JPEG test card frames (Pillow), one loop per frame size up to SVGA.
 $(DEPS)/simcam/.stamp: $(VENV)/.stamp tools/make_frames.py
 	$(PY) tools/make_frames.py $(DEPS)/simcam
@@ -60,7 +66,7 @@ $(DEPS)/stubs/.stamp: $(VENV)/.stamp
 	touch $@
 
 setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $(DEPS)/node-wot/.stamp \
-	$(DEPS)/www.stamp $(DEPS)/stubs/.stamp
+	$(DEPS)/www.stamp $(DEPS)/stubs/.stamp $(DEPS)/microdot-tests/.stamp
 
 # ---- the device app on the unix port ----
 run: setup
