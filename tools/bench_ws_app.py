@@ -1,6 +1,8 @@
 """The tiny app `make bench` drives (tools/bench_ws.py), with either WebSocket module.
 
-    .venv/bin/micropython tools/bench_ws_app.py microdot|camdot PORT
+    .venv/bin/micropython tools/bench_ws_app.py microdot|camdot PORT [bytes|bytearray]
+
+(camdot: binary messages arrive as bytes, the default, or as bytearray: the opt-in without a copy.)
 
 /echo echoes every message. /push: a text message 'N K' makes the server send N binary messages
 of 50 KB (one buffer, allocated once), then K more with the GC off, then the text
@@ -17,6 +19,8 @@ from microdot import Microdot  # noqa: E402
 
 if sys.argv[1] == 'camdot':
     from camdot.websocket import WebSocket, with_websocket
+    if sys.argv[3:] == ['bytearray']:
+        WebSocket.binary_type = bytearray
 else:
     from microdot.websocket import WebSocket, with_websocket
 

@@ -178,63 +178,60 @@ class WebSocket:
                 await self._read_more()
 
     async def _read_more(self):
-        # Read once and act on it, or, while another task reads, wait until its turn ends:
-        # either way the caller then looks again at what it waits for.
+        # Read once and act on what came; or, while another task reads, wait until its turn
+        # ends: either way the caller then looks again at what it waits for. (One coroutine
+        # for the whole read: a task parked here holds one generator, not a chain of them.)
         if self._reader is not None:
             await self._wait_turn()
             return
+        p = self.protocol
         self._reader = asyncio.current_task()
         try:
-            await self._read_once()
+            if not p.failed:
+                n = 0
+                try:
+                    buf = self._buf
+                    if buf is None:
+                        data = await self._r.read(self.read_size)
+                        n = len(data)
+                        if n:
+                            p.receive_data(data)
+                    else:
+                        # A big frame part goes straight into the codec's message buffer (no
+                        # copy); small frames come read_size at a time, many per read.
+                        direct = p.wanted() >= _DIRECT
+                        if direct:
+                            buf = p.buffer()
+                        n = None
+                        while n is None:
+                            n = await self._r.readinto(buf)
+                        if n:
+                            if direct:
+                                p.receive_into(n)
+                            else:
+                                p.receive_data(buf[:n])
+                except asyncio.CancelledError:
+                    if self._aborted:
+                        raise WebSocketError('connection aborted')
+                    raise
+                except OSError:
+                    n = 0
+                if not n:                    # the peer closed TCP, or the connection was lost
+                    p.receive_eof()
+                    await self._end()
+                    return
+            if p.outgoing is not None or p.closing:   # (most reads bring messages only)
+                for frame in p.data_to_send():   # pongs, the close echo, a failure's close
+                    await self._write(frame)
+                if p.failed:
+                    await self._drain()
+                    await self._end()
+                elif p.close_received:
+                    await self._end()
         finally:
             self._reader = None
             if self._turn_ended is not None:
                 self._end_turn()
-
-    async def _read_once(self):
-        p = self.protocol
-        if not p.failed:
-            try:
-                n = await self._read_into(p)
-            except asyncio.CancelledError:
-                if self._aborted:
-                    raise WebSocketError('connection aborted')
-                raise
-            except OSError:
-                n = 0
-            if not n:
-                p.receive_eof()
-                await self._end()
-                return
-        await self._flush()                  # pongs, the close echo, a failure's close frame
-        if p.failed:
-            await self._drain()
-            await self._end()
-        elif p.close_received:
-            await self._end()
-
-    async def _read_into(self, p):
-        # Bytes read into the protocol (0: the peer closed).
-        buf = self._buf
-        if buf is None:
-            data = await self._r.read(self.read_size)
-            if data:
-                p.receive_data(data)
-            return len(data)
-        # A big frame part goes straight into the codec's message buffer (no copy); small
-        # frames come read_size at a time, many per read.
-        direct = p.wanted() >= _DIRECT
-        if direct:
-            buf = p.buffer()
-        n = None
-        while n is None:
-            n = await self._r.readinto(buf)
-        if n:
-            if direct:
-                p.receive_into(n)
-            else:
-                p.receive_data(buf[:n])
-        return n
 
     async def _drain(self):
         # After failing: read what the peer still sends until it pauses or closes. Closing a
@@ -252,8 +249,10 @@ class WebSocket:
 
     # ---- sending ----
 
-    async def send(self, data, opcode=None):
+    def send(self, data, opcode=None):
         """Send one message: str as text, bytes/bytearray/memoryview as binary (never copied).
+
+            await ws.send('hello')
 
         `opcode` overrides the frame type (e.g. `ws.PING`).
         """
@@ -261,10 +260,13 @@ class WebSocket:
             # A MicroPython str exposes its UTF-8 bytes as a buffer: no encoded copy needed.
             data = memoryview(data) if MICROPYTHON else data.encode()
             opcode = opcode or OP_TEXT
-        await self.send_parts(opcode or OP_BINARY, (data,))
+        # (A plain function handing over send_parts' coroutine: one generator less per message.)
+        return self.send_parts(opcode or OP_BINARY, (data,))
 
     async def send_parts(self, opcode, parts):
         """Send one message whose payload is the buffers in `parts`, one after the other.
+
+            await ws.send_parts(ws.BINARY, (header, frame_view))
 
         The header is written once and each buffer as it is, e.g. a small metadata header
         followed by a camera frame's memoryview.
@@ -336,10 +338,6 @@ class WebSocket:
             if self._turn_ended is not None:
                 self._end_turn()
 
-    async def _flush(self):
-        for frame in self.protocol.data_to_send():
-            await self._write(frame)
-
     # ---- turns: one reader and one writer at a time ----
 
     async def _wait_turn(self):
@@ -373,7 +371,8 @@ class WebSocket:
     async def _closing(self):
         # Send our close frame (a stalled send would delay it), then read until the peer's
         # close frame ends the connection.
-        await self._flush()
+        for frame in self.protocol.data_to_send():
+            await self._write(frame)
         while not self.closed:
             await self._read_more()
 
@@ -382,7 +381,8 @@ class WebSocket:
         takes it within a second, then drop the connection without waiting for an answer."""
         self.protocol.fail(code, reason)
         try:
-            await asyncio.wait_for(self._flush(), 1)
+            for frame in self.protocol.data_to_send():
+                await asyncio.wait_for(self._write(frame), 1)
         except Exception:
             pass
         self.abort()

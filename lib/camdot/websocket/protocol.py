@@ -19,7 +19,7 @@ import os
 
 from camdot.compat import const
 from camdot.websocket.codec import (CLOSE_ABNORMAL, CLOSE_NO_STATUS, OP_CLOSE, OP_PING, OP_PONG,
-                                    Parser, ProtocolError, close_payload, header, mask_range)
+                                    Parser, close_payload, header, mask_range)
 
 # Below this size a header and its payload go out as one joined write (one small copy is cheaper
 # than a second write); above it the payload is written as it is, never copied.
@@ -36,30 +36,20 @@ class Protocol(Parser):
     close_sent = False    # our close frame is out: nothing may follow it
     close_received = False
     failed = False        # we failed the connection: what the peer sends now is ignored
+    closing = False       # any of those three: data messages no longer count
     pongs = 0             # pongs received so far (a keepalive waits for this to change)
     _sent_code = None     # the code in our close frame
-    _out = None           # frames to send (bytes), oldest first
+    outgoing = None       # frames to send (a list of bytes, oldest first): see data_to_send()
 
     def __init__(self, max_message=0):
         Parser.__init__(self, False, max_message)
 
     # ---- incoming ----
 
-    def receive_data(self, data):
-        """Bytes from the peer (bytes, bytearray or memoryview, any chunking)."""
-        if self.reading():
-            try:
-                self.feed(data)
-            except ProtocolError as exc:
-                self._violation(exc)
-
-    def receive_into(self, n):
-        """The peer's next n bytes were read into buffer() (the codec's zero-copy read)."""
-        if self.reading():
-            try:
-                self.commit(n)
-            except ProtocolError as exc:
-                self._violation(exc)
+    #: Bytes from the peer (bytes, bytearray or memoryview, any chunking).
+    receive_data = Parser.feed
+    #: The peer's next n bytes were read into buffer() (the codec's zero-copy read).
+    receive_into = Parser.commit
 
     def reading(self):
         """True while what the peer sends still counts: not after its close frame, a
@@ -81,37 +71,41 @@ class Protocol(Parser):
             self.close_code = CLOSE_ABNORMAL
 
     def emit(self, opcode, payload):
-        # The codec completed a frame (control) or a message (data): apply the rules.
-        if self.close_received:
-            return                   # nothing counts after the peer's close frame
+        # The codec completed a message (data) or a frame (control): apply the rules.
+        if opcode < OP_CLOSE:
+            if not self.closing:     # (after a close frame either way, data in flight is dropped)
+                self.events.append((opcode, payload))
+        elif not (self.close_received or self.failed):   # (nothing counts after those)
+            self._control(opcode, payload)
+
+    def _control(self, opcode, payload):
         if opcode == OP_PING:
             if not self.close_sent:
                 self._queue(OP_PONG, payload)
         elif opcode == OP_PONG:
             self.pongs += 1
-        elif opcode == OP_CLOSE:
+        else:                        # OP_CLOSE
             code, self.close_reason = payload
             self.close_code = CLOSE_NO_STATUS if code is None else code
-            self.close_received = True
+            self.close_received = self.closing = True
             if not self.close_sent:
                 self._queue(OP_CLOSE, close_payload(code))    # the echo
-        elif not self.close_sent:    # after our close frame, data still in flight is dropped
-            self.events.append((opcode, payload))
 
-    def _violation(self, exc):
-        # The messages completed before it still count: fail once they are taken (next_message),
-        # at once if there are none.
-        if not self.events:
+    def violation(self, exc):
+        # The codec found a violation (it stays dead: more data comes here again). The messages
+        # completed before it still count: fail once they are taken (next_message), at once if
+        # there are none.
+        if not (self.events or self.failed or self.close_received):
             self.fail(exc.code, str(exc))
 
     # ---- outgoing ----
 
     def data_to_send(self):
         """The frames the rules produced since the last call (bytes each), oldest first."""
-        out = self._out
+        out = self.outgoing
         if out is None:
             return ()
-        self._out = None
+        self.outgoing = None
         return out
 
     def frame(self, opcode, parts):
@@ -127,7 +121,7 @@ class Protocol(Parser):
                 h += p
             parts = ()
         if opcode == OP_CLOSE:
-            self.close_sent = True
+            self.close_sent = self.closing = True
         return h, parts
 
     def send_close(self, code=1000, reason=''):
@@ -139,7 +133,7 @@ class Protocol(Parser):
             self._queue(OP_CLOSE, payload)
         self.events.clear()
         if self.error is not None:       # a violation waited for those messages: it fails now
-            self.failed = True
+            self.failed = self.closing = True
 
     def fail(self, code, reason=''):
         """Fail the connection (RFC 6455 7.1.7): a close frame with `code` unless ours went out
@@ -148,7 +142,7 @@ class Protocol(Parser):
             self.close_code = code
         if not self.close_sent:
             self._queue(OP_CLOSE, close_payload(code, reason[:100]))
-        self.failed = True
+        self.failed = self.closing = True
 
     def connection_closed(self):
         """The connection is over. A peer that never answered our close frame leaves our code
@@ -160,9 +154,9 @@ class Protocol(Parser):
         h, parts = self.frame(opcode, (payload,))
         for p in parts:
             h += p
-        if self._out is None:
-            self._out = []
-        self._out.append(h)
+        if self.outgoing is None:
+            self.outgoing = []
+        self.outgoing.append(h)
 
 
 class ClientProtocol(Protocol):
@@ -184,5 +178,5 @@ class ClientProtocol(Protocol):
             i += len(p)
         mask_range(buf, 0, n, key, 0)
         if opcode == OP_CLOSE:
-            self.close_sent = True
+            self.close_sent = self.closing = True
         return header(opcode, n, mask=key), (buf,)
