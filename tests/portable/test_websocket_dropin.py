@@ -215,3 +215,20 @@ async def test_connect_timeout_bounds_the_handshake():
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_refused_client_gets_the_status():
+    from camdot.websocket import WebSocketError
+    app = refusing_app([])
+    port = free_port()
+    server = asyncio.create_task(app.start_server('127.0.0.1', port))
+    await asyncio.sleep(0.05)
+    try:
+        exc = await araises(WebSocketError, connect('ws://127.0.0.1:%d/ws' % port, timeout=5,
+                                                    headers={'Origin': 'http://evil.example'}))
+        assert exc.status_code == 403, exc
+        exc = await araises(WebSocketError, connect('ws://127.0.0.1:%d/none' % port, timeout=5))
+        assert exc.status_code == 404, exc
+    finally:
+        app.shutdown()
+        await asyncio.wait_for(server, 5)

@@ -45,7 +45,8 @@ class ClientWebSocket(WebSocket):
         except ValueError as exc:
             err = WebSocketError(str(exc))
             code = status.split(' ', 2)[1:2]
-            err.status_code = int(code[0]) if code and code[0].isdigit() else None
+            if code and code[0].isdigit() and code[0] != '101':
+                err.status_code = int(code[0])
             raise err
         self.start_keepalive()
 

@@ -39,6 +39,8 @@ _unyielded = 0   # sends since the last such yield (all connections: only one ta
 
 class WebSocketError(Exception):
     """The connection is closed or failed; `ws.close_code` says how."""
+    #: connect(): the HTTP status of a refused upgrade (None: not an HTTP answer at all).
+    status_code = None
 
 
 class WebSocket:
