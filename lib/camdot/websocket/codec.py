@@ -98,12 +98,6 @@ def close_payload(code=CLOSE_NORMAL, reason=''):
     return code.to_bytes(2, 'big') + reason
 
 
-def _header_size(second_byte, masked):
-    # A header's size, known from its second byte: 2, the extended length, the mask key.
-    n = second_byte & _LENGTH
-    return 2 + (2 if n == _LENGTH_16 else 8 if n == _LENGTH_64 else 0) + (4 if masked else 0)
-
-
 class Parser:
     """Incremental frame parser for the incoming direction of one connection.
 
@@ -190,7 +184,7 @@ class Parser:
                     hn = self._hn
                     if hn == 0 and k > 1:
                         # A header starts here: take all of it that is here at once (its size
-                        # as _check_start works it out from the second byte).
+                        # as _header_bytes works it out from the second byte).
                         size = mv[i + 1] & _LENGTH
                         size = (2 if size < _LENGTH_16 else 4 if size == _LENGTH_16 else 10) + \
                             (0 if self.client else 4)
@@ -239,7 +233,9 @@ class Parser:
                     raise ProtocolError('bad control frame')
             elif (op == OP_CONT) != (self._mop != 0):
                 raise ProtocolError('bad continuation')
-            need = self._need = _header_size(b1, not self.client)
+            need = b1 & _LENGTH       # the header's size: the extended length, the mask key
+            need = self._need = (2 if need < _LENGTH_16 else 4 if need == _LENGTH_16 else 10) + \
+                (0 if self.client else 4)
         if hn == need:
             self._start_frame()
 

@@ -43,6 +43,10 @@ class WebSocketError(Exception):
     status_code = None
 
 
+async def _raise(exc):
+    raise exc
+
+
 class WebSocket:
     """One WebSocket connection, the server side: what a `with_websocket` route gets."""
     CONT = OP_CONT
@@ -142,6 +146,8 @@ class WebSocket:
         the connection is closed (`close_code` then says how).
         """
         p = self.protocol
+        if not (p.events or p.error or self.closed):
+            await self._read_more()          # (the usual case: nothing is waiting, read first)
         while True:
             ev = p.next_message()
             if ev is not None:
@@ -262,10 +268,9 @@ class WebSocket:
             # A MicroPython str exposes its UTF-8 bytes as a buffer: no encoded copy needed.
             data = memoryview(data) if MICROPYTHON else data.encode()
             opcode = opcode or OP_TEXT
-        # (A plain function handing over send_parts' coroutine: one generator less per message.)
         return self.send_parts(opcode or OP_BINARY, (data,))
 
-    async def send_parts(self, opcode, parts):
+    def send_parts(self, opcode, parts):
         """Send one message whose payload is the buffers in `parts`, one after the other.
 
             await ws.send_parts(ws.BINARY, (header, frame_view))
@@ -273,11 +278,13 @@ class WebSocket:
         The header is written once and each buffer as it is, e.g. a small metadata header
         followed by a camera frame's memoryview.
         """
+        # (send and send_parts are plain functions that hand over the write's coroutine: one
+        # generator per message sent. A closed connection gets a coroutine that raises.)
         p = self.protocol
         if p.close_sent or self.closed:
-            raise WebSocketError('connection closed')
+            return _raise(WebSocketError('connection closed'))
         h, parts = p.frame(opcode, parts)
-        await self._write(h, parts)
+        return self._write(h, parts)
 
     async def _write(self, head, parts=()):
         # Write `head`, then each of `parts`, as one piece on the wire (one writer at a time).
