@@ -21,7 +21,7 @@ board); it is here for apps that front a WebSocket they do not serve themselves.
 """
 import asyncio
 
-from camdot.frames import close_payload
+from camdot.websocket.codec import close_payload
 from camdot.websocket import WebSocketError, connect, websocket_upgrade
 from microdot.microdot import HTTPException
 
