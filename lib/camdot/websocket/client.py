@@ -4,15 +4,46 @@
     ws = await connect('ws://192.168.4.1/ws/stream', max_message_length=1 << 20, timeout=10)
     frame = await ws.receive()
 
-What differs from the server side is the opening handshake (the client asks), the masking of
-every frame it sends (ClientProtocol), and the end: the server closes TCP first, the client waits
-a moment for that and then closes its socket.
+What differs from the server side is the opening handshake (the client asks: client_request()
+and check_response() below, sans-IO), the masking of every frame it sends (ClientProtocol), and
+the end: the server closes TCP first, the client waits a moment for that and then closes its
+socket. (camdot.websocket loads this module on first use of connect or ClientWebSocket.)
 """
 import asyncio
+import binascii
+import os
 
 from camdot.websocket.connection import WebSocket, WebSocketError
-from camdot.websocket.handshake import check_response, client_request
+from camdot.websocket.handshake import accept_key, tokens
 from camdot.websocket.protocol import ClientProtocol
+
+
+def client_request(path, host, protocols=None, headers=None):
+    """(key, request head as bytes) for an upgrade of `path` on `host` ('name:port')."""
+    key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
+    req = 'GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' \
+          'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n' % (path, host, key)
+    if protocols:
+        req += 'Sec-WebSocket-Protocol: ' + ', '.join(protocols) + '\r\n'
+    for name in headers or {}:
+        req += '%s: %s\r\n' % (name, headers[name])
+    return key, (req + '\r\n').encode()
+
+
+def check_response(status_line, headers, key, protocols=None):
+    """The subprotocol the server chose (or None) from its answer: the status line (str) and
+    `headers` (a dict with lower-case names). ValueError says what is wrong with it."""
+    status = status_line.split(' ', 2)
+    if len(status) < 2 or status[1] != '101':
+        raise ValueError('upgrade refused: ' + ' '.join(status[1:]).strip())
+    if 'websocket' not in tokens(headers.get('upgrade')) or \
+            'upgrade' not in tokens(headers.get('connection')) or \
+            headers.get('sec-websocket-accept') != accept_key(key):
+        raise ValueError('not a valid upgrade response')
+    sub = headers.get('sec-websocket-protocol')
+    if sub and sub not in (protocols or ()):
+        raise ValueError('server chose a subprotocol not offered: ' + sub)
+    return sub
 
 
 class ClientWebSocket(WebSocket):

@@ -1,16 +1,14 @@
-"""The opening handshake (RFC 6455 section 4), sans-IO: requests checked, answers and requests built.
+"""The opening handshake (RFC 6455 section 4), the server's side, sans-IO: a request checked, the
+answer built. (The client's side is camdot.websocket.client's.)
 
     refusal = check_request(request, origins, origin_allowed)   # None, or e.g. UNSUPPORTED_VERSION
     head = accept(request, subprotocol)                          # the 101 answer, bytes
-    key, head = client_request('/echo', 'host:80', ['chat'], {'X-Token': 't'})
-    subprotocol = check_response(status_line, headers, key, ['chat'])   # or HandshakeError
 
-A refusal is (status, reason) with a name; HandshakeError(refusal) is the microdot HTTPException
-that answers it.
+A refusal is (status, reason) with a name; refuse(refusal) raises the HandshakeError, a microdot
+HTTPException, that answers it.
 """
 import binascii
 import hashlib
-import os
 
 from microdot.microdot import HTTPException
 
@@ -111,33 +109,3 @@ def accept(request, subprotocol=None):
     if subprotocol:
         res += 'Sec-WebSocket-Protocol: ' + subprotocol + '\r\n'
     return (res + '\r\n').encode()
-
-
-# ---- the client's side ----
-
-def client_request(path, host, protocols=None, headers=None):
-    """(key, request head as bytes) for an upgrade of `path` on `host` ('name:port')."""
-    key = binascii.b2a_base64(os.urandom(16))[:-1].decode()
-    req = 'GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' \
-          'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n' % (path, host, key)
-    if protocols:
-        req += 'Sec-WebSocket-Protocol: ' + ', '.join(protocols) + '\r\n'
-    for name in headers or {}:
-        req += '%s: %s\r\n' % (name, headers[name])
-    return key, (req + '\r\n').encode()
-
-
-def check_response(status_line, headers, key, protocols=None):
-    """The subprotocol the server chose (or None) from its answer: the status line (str) and
-    `headers` (a dict with lower-case names). ValueError says what is wrong with it."""
-    status = status_line.split(' ', 2)
-    if len(status) < 2 or status[1] != '101':
-        raise ValueError('upgrade refused: ' + ' '.join(status[1:]).strip())
-    if 'websocket' not in tokens(headers.get('upgrade')) or \
-            'upgrade' not in tokens(headers.get('connection')) or \
-            headers.get('sec-websocket-accept') != accept_key(key):
-        raise ValueError('not a valid upgrade response')
-    sub = headers.get('sec-websocket-protocol')
-    if sub and sub not in (protocols or ()):
-        raise ValueError('server chose a subprotocol not offered: ' + sub)
-    return sub
