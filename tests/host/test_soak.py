@@ -1,4 +1,4 @@
-"""Churn soak: hundreds of connect/stream/abort cycles against the unix-port app with a 256 KB heap
+"""Churn soak: hundreds of connect/stream/abort cycles against the unix-port app with a ~256 KB heap
 (running the .mpy files `make deploy` would put on a board).
 
 Page loads, snapshots, WebSocket and MJPEG viewers cut off with a TCP reset in the middle of a frame,
@@ -20,7 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from servers import MPY, ROOT, Server, free_port
 
-HEAP = '256K'
+# 256 KB, plus the 8 KB more that camdot.websocket's bytecode takes since its import target was
+# withdrawn (issue 16): what this soak stresses is the heap left for connections, ~50 KB free
+# at the baseline, as before.
+HEAP = '264K'
 CYCLES = 1000
 WORKERS = int(os.environ.get('SOAK_WORKERS', '4'))
 TOLERANCE = 4096  # bytes of free heap the app may not get back
