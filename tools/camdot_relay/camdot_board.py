@@ -13,17 +13,14 @@ actions from edges go through the same socket, answered by correlationID.
 import asyncio
 import json
 
-from camdot.websocket import WebSocket, connect
+from camdot.websocket import connect
 from camdot.wtp import uuid4
 
 from camdot_relay import topics
 from camdot_relay.link import BoardError, RequestError
 
-# TEMPORARY (until camdot.websocket.connect() takes max_message_length, issue 15): the client
-# inherits the server's class-wide limit, 16 KB, too small for a VGA frame. Raised here, for this
-# process only; the edge's viewers are bounded by the same number.
+# The largest frame the ingest takes from a board (UXGA JPEGs stay well under it).
 MAX_MESSAGE = 4 * 1024 * 1024
-WebSocket.max_message_length = MAX_MESSAGE
 
 REQUEST_TIMEOUT = 5.0
 MAX_PENDING = 64      # requests waiting for the board's answer
@@ -49,11 +46,10 @@ class CamdotSession:
         hub = self.link.hub
         headers = board.headers()
         try:
-            self.stream = await asyncio.wait_for(
-                connect(board.ws_url('/ws/stream'), headers=headers), REQUEST_TIMEOUT)
-            self.things = await asyncio.wait_for(
-                connect(board.ws_url('/ws'), protocols=['webthingprotocol'], headers=headers),
-                REQUEST_TIMEOUT)
+            self.stream = await connect(board.ws_url('/ws/stream'), headers=headers,
+                                        max_message_length=MAX_MESSAGE, timeout=REQUEST_TIMEOUT)
+            self.things = await connect(board.ws_url('/ws'), protocols=['webthingprotocol'],
+                                        headers=headers, timeout=REQUEST_TIMEOUT)
         except asyncio.TimeoutError:
             raise OSError('the board did not open its WebSockets in %g s' % REQUEST_TIMEOUT)
         hub.publish(topics.td(name), self.td, retain=True)
