@@ -9,6 +9,8 @@ one, or a value of the wrong type, is reported on the console and replaced by it
 """
 import json
 
+from camdot import atomic
+
 BOARD_PATH = '/config.json'
 SECRETS = ('token', 'password')
 
@@ -75,12 +77,10 @@ def load(path=None, defaults=DEFAULTS):
     if not path:
         return merge(defaults, {})
     try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        _warn('no file at %s; using defaults' % path)
-        return merge(defaults, {})
-    try:
+        text = atomic.read(path)
+        if text is None:
+            _warn('no file at %s; using defaults' % path)
+            return merge(defaults, {})
         given = json.loads(text)
     except ValueError as exc:
         _warn('%s is not valid JSON (%s); using defaults' % (path, exc))

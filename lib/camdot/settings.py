@@ -5,13 +5,16 @@
     store.set('quality', 10)      # remembered; written after `delay_ms` of quiet (one write
                                   # for a burst of slider moves), only if the content changed
     store.flush()                 # write now (if anything changed)
+    store.on_error = report       # report(path, exc) when a write fails (full or failing flash)
 
-A write goes to '<path>.tmp' first and then replaces the file with os.rename, so a power cut
-leaves either the old or the new file, never half of one.
+Writes go through camdot.atomic: a power cut or a full flash leaves the old file or the new one,
+never half of one. A failed write is reported (console, on_error) and never raised: the values
+stay in RAM and the next change tries again.
 """
 import asyncio
 import json
-import os
+
+from camdot import atomic
 
 
 def _warn(msg):
@@ -30,16 +33,15 @@ class Settings:
         self.writes = 0          # files written so far (tests and stats)
         self._saved = None       # the text last read or written
         self._task = None
+        self.on_error = None     # on_error(path, exc) after a write failed
 
     def load(self):
         """Read the file into `values` and return it; {} on a missing, corrupt or partial file."""
         self.values = {}
         try:
-            with open(self.path) as f:
-                text = f.read()
-        except OSError:
-            return self.values
-        try:
+            text = atomic.read(self.path)
+            if text is None:
+                return self.values
             data = json.loads(text)
         except ValueError:
             _warn('%s is corrupt (not JSON); using defaults' % self.path)
@@ -87,13 +89,12 @@ class Settings:
         text = json.dumps(self.values)
         if text == self._saved:
             return False
-        tmp = self.path + '.tmp'
         try:
-            with open(tmp, 'w') as f:
-                f.write(text)
-            os.rename(tmp, self.path)
+            atomic.write(self.path, text)
         except OSError as exc:
-            _warn('could not write %s: %s' % (self.path, exc))
+            _warn('could not save %s (the old file is kept): %s' % (self.path, exc))
+            if self.on_error is not None:
+                self.on_error(self.path, exc)
             return False
         self._saved = text
         self.writes += 1

@@ -8,8 +8,8 @@ Used by camdot.board.boot(), which drops this module afterwards. `network` is im
 function needs it (tests put a fake in sys.modules).
 """
 import json
-import os
 
+from camdot import atomic
 from camdot.board import CONFIG_PATH, SETUP_TIMEOUT_MS, sleep_ms
 from camdot.compat import ticks_ms, ticks_diff
 
@@ -119,40 +119,26 @@ def scan(limit=12):
 def save_wifi(ssid, password, path=CONFIG_PATH):
     """Store the Wi-Fi credentials in the config file atomically, keeping every other key.
 
-    Writes path + '.tmp' and renames it over `path`, so a power cut leaves the old or the new file,
-    never half of one. A malformed existing file is kept as path + '.bad'.
+    camdot.atomic writes it, so a power cut or a full flash leaves the old file or the new one,
+    never half of one; OSError when it could not be saved. A malformed existing file is kept as
+    path + '.bad'.
     """
     data = {}
     try:
-        with open(path) as f:
-            data = json.loads(f.read())
+        text = atomic.read(path)
+        data = json.loads(text) if text is not None else {}
         if not isinstance(data, dict):
             raise ValueError('not an object')
-    except OSError:
-        data = {}
     except ValueError:
         log('%s is malformed; kept as %s.bad' % (path, path))
-        _replace(path, path + '.bad')
+        atomic.rename(path, path + '.bad')
         data = {}
     wifi = data.get('wifi')
     wifi = dict(wifi) if isinstance(wifi, dict) else {}
     wifi['ssid'] = ssid
     wifi['password'] = password
     data['wifi'] = wifi
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(json.dumps(data))
-    _replace(tmp, path)
-    if hasattr(os, 'sync'):
-        os.sync()
-
-
-def _replace(src, dest):
-    try:
-        os.rename(src, dest)   # littlefs and POSIX replace an existing dest
-    except OSError:
-        os.remove(dest)        # FAT does not
-        os.rename(src, dest)
+    atomic.write(path, json.dumps(data))
 
 
 # ---- the setup page ----
@@ -285,7 +271,14 @@ def handle_setup(stream, name, networks, token='', path=CONFIG_PATH):
     if error:
         _respond(stream, status, setup_page(name, networks, bool(token), error))
         return False
-    save_wifi(ssid, password, path)
+    try:
+        save_wifi(ssid, password, path)
+    except OSError as exc:   # a full or failing flash: the old file is intact; say so, stay up
+        log('could not save %s (the old file is kept): %r' % (path, exc))
+        _respond(stream, '500 Internal Server Error', setup_page(
+            name, networks, bool(token), 'Could not save the settings (is the flash full?): %s'
+            % exc))
+        return False
     log('saved Wi-Fi %r in %s' % (ssid, path))
     _respond(stream, '200 OK', '<!doctype html><meta charset="utf-8"><p>Saved. %s restarts and '
              'joins %s; find it there as http://%s.local/ or by its address.</p>'

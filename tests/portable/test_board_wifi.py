@@ -189,6 +189,23 @@ def test_setup_saves_credentials():
         remove(path)
 
 
+def test_setup_on_a_full_flash_keeps_the_old_file_and_says_so():
+    from fake_flash import FailingFlash
+    path = tmp_path('board-setup-full.json')
+    write(path, '{"token": "", "hostname": "porch"}')
+    flash = FailingFlash('write', after=8).install()
+    try:
+        s = Stream(post('ssid=Home+Net&password=secret%21pw'))
+        assert wifi.handle_setup(s, 'camdot-B2C3', [], '', path) is False   # no reset: not saved
+        status, _, body = s.response()
+        assert status == 500 and 'Could not save' in body and 'flash' in body
+        assert read_json(path) == {'token': '', 'hostname': 'porch'}      # the old file, whole
+        assert not exists(path + '.tmp')
+    finally:
+        flash.uninstall()
+        remove(path)
+
+
 def test_setup_rejects_bad_forms_without_saving():
     path = tmp_path('board-setup2.json')
     remove(path)
