@@ -19,7 +19,12 @@ send took longer than a frame period ('slow', and every new viewer for its first
 a private copy instead, so they never hold the driver's buffer and never delay the others (no
 room for the copy: it is sent from the driver's buffer after all). copy_of() is the only copy.
 Capture failures (an exception, or NONE_LIMIT empty frames in a row) send viewers a status and
-re-initialise the camera with backoff (BACKOFF_MIN doubling to BACKOFF_MAX).
+re-initialise the camera with backoff (BACKOFF_MIN doubling to BACKOFF_MAX). A camera that does
+not start (at boot, or after a failure) is retried the same way even while nobody watches; until
+it works, `stats['error']` says why in words a user can act on (camdot.camera.describe_error),
+/capture and /stream answer 503 with that reason, and /ws/stream viewers get it as a status.
+A viewer that takes no frame for camera.viewer_timeout_ms (a dead connection: the peer vanished
+without closing it) is dropped, so it no longer counts against the viewer cap.
 
 /ws/stream: each binary message is one complete JPEG the browser decodes as is: the frame with a
 JPEG comment (COM) segment inserted after its SOI carrying "camdot seq=N t=EPOCH_MS v=VIEWERS".
@@ -32,6 +37,7 @@ import json
 import os
 import time
 
+from camdot.camera import describe_error
 from camdot.compat import ticks_ms, ticks_diff, ticks_add
 from camdot.hub import SubscriptionClosed
 
@@ -43,7 +49,9 @@ CHUNK = 4096          # MJPEG body pieces: a full socket makes the stream copy a
 NONE_LIMIT = 5        # consecutive "no frame" captures that count as a failure
 BACKOFF_MIN = 250     # ms, re-init backoff after a capture failure, doubling up to BACKOFF_MAX
 BACKOFF_MAX = 16000
-IDLE_DROP = 30000     # ms without taking a published frame: the viewer is gone (never closed)
+VIEWER_TIMEOUT_MS = 30000   # default camera.viewer_timeout_ms: no frame taken that long -> dropped
+SNAPSHOT_TIMEOUT_S = 5      # /capture waits this long for a frame
+NO_FRAMES = 'no frames from camera'
 
 
 def copy_of(buf):
@@ -129,6 +137,7 @@ class Stream:
         cfg = (config or {}).get('camera', config or {})
         self.max_fps = cfg.get('max_fps', 30) or 30
         self._stall = cfg.get('stall_ms')
+        self.viewer_timeout = cfg.get('viewer_timeout_ms') or VIEWER_TIMEOUT_MS
         self.hub = hub
         self.cam = cam
         self.name = (config or {}).get('hostname', 'camdot')
@@ -136,13 +145,34 @@ class Stream:
         self.viewers = []
         self.stats = {'fps': 0.0, 'target_fps': 0, 'viewers': 0, 'frames': 0, 'sent': 0,
                       'copies': 0, 'evicted': 0, 'errors': 0, 'reinits': 0, 'state': 'idle',
-                      'backend': cam.name, 'framesize': cam.framesize}
+                      'error': None, 'backend': cam.name, 'framesize': cam.framesize}
         self.set_fps(cfg.get('fps', 20) or 20)
         self._task = None
         self._wake = asyncio.Event()  # set when a viewer joins the idle loop
         self._backoff = BACKOFF_MIN
         self._nones = 0
         self._started = cam.ready
+        self._init_error = None       # why the camera did not start (the last try)
+
+    @property
+    def failing(self):
+        """True while the camera is known not to work (a status is out, retries go on)."""
+        return self.frame.status is not None
+
+    def start_failed(self, exc):
+        """The camera did not start (at install): say why, and retry it in the background."""
+        self._started = True
+        self._init_error = exc
+        self._failed(exc)
+        self._ensure_task()
+
+    def _ensure_task(self):
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()  # a fresh one: this may be a new event loop (tests)
+            try:
+                self._task = asyncio.create_task(self.run())
+            except RuntimeError:   # CPython without a running loop: the first viewer starts it
+                self._task = None
 
     # ---- viewers ----
 
@@ -150,9 +180,7 @@ class Stream:
         v = Viewer(self, kind)
         self.viewers.append(v)
         self._count()
-        if self._task is None or self._task.done():
-            self._wake = asyncio.Event()  # a fresh one: this may be a new event loop (tests)
-            self._task = asyncio.create_task(self.run())
+        self._ensure_task()
         self._wake.set()
         return v
 
@@ -220,6 +248,13 @@ class Stream:
         window = ticks_ms()
         count = 0
         while True:
+            if not self.viewers and self.failing:
+                # Nobody watches a camera that does not work: retry it all the same (backoff),
+                # so /capture and a returning viewer find it working.
+                await self._recover(self._init_error)
+                if cam.ready and not self._init_error:
+                    self._recovered()
+                continue
             if not self.viewers:
                 stats['state'] = 'idle'
                 stats['fps'] = 0.0
@@ -242,15 +277,16 @@ class Stream:
             if not self.viewers:
                 continue
             frame.buf = frame.body = None
-            err = None
+            err = self._init_error if not cam.ready and self._started else None
             buf = None
-            try:
-                if not cam.ready and not self._started:
-                    self._started = True  # the first viewer starts the camera
-                    cam.init()
-                buf = await cam.acapture()
-            except Exception as exc:
-                err = exc
+            if err is None:
+                try:
+                    if not cam.ready and not self._started:
+                        self._started = True  # the first viewer starts the camera
+                        cam.init()
+                    buf = await cam.acapture()
+                except Exception as exc:
+                    err = exc
             if buf is None:
                 stats['errors'] += 1
                 self._nones += 1
@@ -260,9 +296,8 @@ class Stream:
                 continue
             self._nones = 0
             if frame.status is not None:
-                self._set_status('streaming', 'camera recovered')
-                frame.status = None
-                self._backoff = BACKOFF_MIN
+                self._recovered()
+                stats['state'] = 'streaming'
             frame.seq += 1
             frame.t = epoch_ms()
             frame.buf = buf
@@ -289,7 +324,7 @@ class Stream:
 
     def _prune(self, now):
         for v in list(self.viewers):
-            if not v.holding and ticks_diff(now, v.last) > IDLE_DROP and v.sub.pending:
+            if not v.holding and ticks_diff(now, v.last) > self.viewer_timeout and v.sub.pending:
                 self.leave(v)  # it stopped taking frames long ago: a dead or stalled client
 
     def _set_status(self, state, message, retry_ms=None):
@@ -300,23 +335,38 @@ class Stream:
         self.hub.publish(TOPIC_STATUS, doc)
         return doc
 
-    async def _recover(self, err):
-        # The camera failed (an exception or NONE_LIMIT empty captures): tell everyone, wait,
-        # re-initialise; the delay doubles while it keeps failing.
-        msg = ('%s: %s' % (type(err).__name__, err)) if err is not None else 'no frames from camera'
+    def _failed(self, err):
+        # Tell everyone the camera failed and why; the retry delay doubles while it keeps failing.
+        msg = describe_error(err) if err is not None else NO_FRAMES
         delay = self._backoff
         self._backoff = min(delay * 2, BACKOFF_MAX)
         doc = self._set_status('error', msg, delay)
+        self.stats['error'] = msg
         self.frame.status = json.dumps(doc)
         self.hub.publish(TOPIC_FRAME, self.frame)
         print('camdot stream: camera failed (%s); re-init in %d ms' % (msg, delay))
+        return delay
+
+    def _recovered(self):
+        self._set_status('streaming', 'camera recovered')
+        self.frame.status = None
+        self.stats['error'] = None
+        self.stats['state'] = 'idle'
+        self._backoff = BACKOFF_MIN
+
+    async def _recover(self, err):
+        # The camera failed (an exception or NONE_LIMIT empty captures, or it did not start):
+        # tell everyone, wait, re-initialise.
+        delay = self._failed(err)
         await asyncio.sleep(delay / 1000)
         self._nones = 0
         self.stats['reinits'] += 1
         try:
             self.cam.reinit()
+            self._init_error = None
         except Exception as exc:
-            print('camdot stream: re-init failed:', exc)
+            self._init_error = exc
+            print('camdot stream: re-init failed:', describe_error(exc))
 
     # ---- senders ----
 
@@ -385,7 +435,7 @@ class Stream:
             pass
         v.sub.close()
 
-    async def snapshot(self, timeout=5):
+    async def snapshot(self, timeout=SNAPSHOT_TIMEOUT_S):
         """The next frame for /capture, held for sending: a CaptureBody (its .seq, .t, .n).
 
         Raises OSError when no frame comes within `timeout` seconds.
@@ -568,15 +618,18 @@ def install(app, hub, cam, config=None):
     from camdot.websocket import with_websocket
 
     config = config or {}
+    failure = None
     if not cam.ready:
         # Start the camera now: its buffers are allocated before the heap fragments, and a
-        # broken camera shows at boot (the capture loop retries it with backoff).
+        # broken camera shows at boot (then it is retried with backoff; the app runs meanwhile).
         try:
             cam.init()
         except Exception as exc:
-            print('camdot stream: camera init failed:', exc)
+            failure = exc
     stream = Stream(hub, cam, config)
     app.stream = stream
+    if failure is not None:
+        stream.start_failed(failure)
     # The page beside this module (/lib/camdot/www on the board); 'www_dir' for frozen firmware.
     www = config.get('www_dir') or (globals().get('__file__', '/lib/camdot/x').rsplit('/', 1)[0]
                                     + '/www')
@@ -605,8 +658,19 @@ def install(app, hub, cam, config=None):
     async def ws_stream(request, ws):
         await stream.serve_ws(ws)
 
+    def unavailable():
+        # 503 with the reason while the camera does not work; Retry-After: its next try.
+        stats = stream.stats
+        retry_s = max(1, stream._backoff // 1000)
+        return {'error': stats['error'] or NO_FRAMES, 'status': stats['state'],
+                'retry_after': retry_s}, 503, {'Retry-After': str(retry_s),
+                                               'Access-Control-Allow-Origin': '*'}
+
     @app.get('/stream')
     async def mjpeg(request):
+        if stream.failing:
+            stream._ensure_task()   # (CPython without a loop at install: retries start here)
+            return unavailable()
         return Response(body=MjpegBody(stream), headers={
             'Content-Type': 'multipart/x-mixed-replace;boundary=' + BOUNDARY,
             'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store',
@@ -614,9 +678,14 @@ def install(app, hub, cam, config=None):
 
     @app.get('/capture')
     async def capture(request):
+        if stream.failing:
+            stream._ensure_task()
+            return unavailable()
         try:
             body = await stream.snapshot()
         except OSError as exc:
+            if stream.failing:
+                return unavailable()
             return {'error': str(exc), 'status': stream.stats['state']}, 503
         if request.method == 'HEAD':  # microdot won't read the body: let go of the frame now
             await body.aclose()

@@ -123,7 +123,7 @@ def save_wifi(ssid, password, path=CONFIG_PATH):
     never half of one; OSError when it could not be saved. A malformed existing file is kept as
     path + '.bad'.
     """
-    data = {}
+    data = {}  # type: dict
     try:
         text = atomic.read(path)
         data = json.loads(text) if text is not None else {}

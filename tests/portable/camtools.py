@@ -21,9 +21,11 @@ def use_driver(fake):
     """Make `fake` the `camera` module the ESP32 backends import (as the board firmware's).
 
     The backends bind `camera` when first imported, so their modules are dropped to be imported
-    again against this fake.
+    again against this fake. The fake starts as fresh hardware (its reset(): no faults set).
     """
     import sys
+    if hasattr(fake, 'reset'):
+        fake.reset()
     sys.modules['camera'] = fake
     for name in ('camdot.camera.cnadler', 'camdot.camera.lemariva'):
         sys.modules.pop(name, None)

@@ -1,5 +1,7 @@
-"""Camera faults (issue 8.6): a failing capture makes the loop tell viewers and re-init the
-camera with backoff; the stream resumes when the camera recovers. Also the MJPEG body."""
+"""Camera faults: a failing capture makes the loop tell viewers and re-init the camera with
+backoff; the stream resumes when the camera recovers; a camera that does not start is retried
+while nobody watches; a dead viewer is dropped. Also the MJPEG body. (The fake driver fails
+as the real one does: capture() gives None, a start raises OSError.)"""
 import asyncio
 import json
 
@@ -7,11 +9,12 @@ import fake_cnadler
 from camtools import use_driver, FakeWS, body_count
 from camdot.camera import open_camera
 from camdot.hub import Hub
-from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, NONE_LIMIT
+from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, TOPIC_VIEWERS, NONE_LIMIT
 
 
-def make(fps=50):
+def make(fps=50, **extra):
     cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100}
+    cfg.update(extra)
     use_driver(fake_cnadler)
     cam = open_camera(cfg)
     cam.init()
@@ -47,16 +50,19 @@ async def test_capture_errors_reinit_with_backoff_and_viewers_see_status():
     ws = FakeWS()
     task = asyncio.create_task(s.serve_ws(ws))
     assert await wait_until(lambda: len(ws.frames) >= 3)
-    drv.fail_capture = 1
-    drv.fail_init = 2  # the first two re-inits fail too: the delay doubles
+    fake_cnadler.none_capture = NONE_LIMIT   # the camera stops sending frames ...
+    fake_cnadler.fail_init = 2               # ... and the first two re-inits fail: the delay doubles
     assert await wait_until(lambda: s.stats['reinits'] >= 3 and len(ws.frames) >= 6)
     st = statuses(ws)
-    assert st and st[0]['state'] == 'error' and 'capture failed' in st[0]['message']
+    assert st and st[0]['state'] == 'error' and st[0]['message'] == 'no frames from camera'
     assert st[0]['retry_ms'] == 20
-    delays = [d['retry_ms'] for d in seen if d['state'] == 'error']
-    assert delays[:3] == [20, 40, 80], delays
+    errors = [d for d in seen if d['state'] == 'error']
+    assert [d['retry_ms'] for d in errors[:3]] == [20, 40, 80], errors
+    # the failed re-inits are described in words a user can act on, with the driver's own
+    assert errors[1]['message'].startswith('camera not detected: check the ribbon cable')
+    assert 'ESP_ERR_NOT_SUPPORTED' in errors[1]['message']
     assert seen[-1]['state'] == 'streaming'
-    assert s.stats['state'] == 'streaming'
+    assert s.stats['state'] == 'streaming' and s.stats['error'] is None
     assert ('deinit',) in drv.calls
     # Frames after the recovery are whole and numbered on.
     for seq, data in ws.frames[-2:]:
@@ -72,11 +78,11 @@ async def test_repeated_empty_captures_count_as_a_failure():
     ws = FakeWS()
     task = asyncio.create_task(s.serve_ws(ws))
     assert await wait_until(lambda: len(ws.frames) >= 2)
-    drv.none_capture = NONE_LIMIT - 1  # a few missed frames are normal: no status
+    fake_cnadler.none_capture = NONE_LIMIT - 1  # a few missed frames are normal: no status
     assert await wait_until(lambda: s.stats['errors'] >= NONE_LIMIT - 1)
     await asyncio.sleep(0.05)
     assert statuses(ws) == [] and s.stats['reinits'] == 0
-    drv.none_capture = NONE_LIMIT  # a run of them is a dead camera
+    fake_cnadler.none_capture = NONE_LIMIT  # a run of them is a dead camera
     assert await wait_until(lambda: s.stats['reinits'] >= 1)
     assert await wait_until(lambda: s.stats['state'] == 'streaming')
     st = statuses(ws)
@@ -90,8 +96,8 @@ async def test_repeated_empty_captures_count_as_a_failure():
 
 async def test_a_viewer_joining_a_failing_camera_gets_the_status_at_once():
     hub, cam, s, drv = make()
-    drv.fail_capture = 1000
-    drv.fail_init = 1000
+    fake_cnadler.none_capture = 1000
+    fake_cnadler.fail_init = 1000
     first = FakeWS()
     t1 = asyncio.create_task(s.serve_ws(first))
     assert await wait_until(lambda: s.stats['state'] == 'error')
@@ -191,11 +197,61 @@ async def test_capture_body_sends_one_held_frame_without_copying():
     assert data[:2] == b'\xff\xd8' and data[-2:] == b'\xff\xd9'
     assert s.frame.users == 0 and not s.viewers
     assert s.stats['viewers'] == 0  # a snapshot is not a viewer
-    drv.fail_capture = 1000
-    drv.fail_init = 1000
+    fake_cnadler.none_capture = 1000
+    fake_cnadler.fail_init = 1000
     s._backoff = 5000
     from harness import araises
     exc = await araises(OSError, s.snapshot(timeout=0.3))
     assert 'no frame' in str(exc)
     assert not s.viewers
+    await stop(s)
+
+
+async def test_a_camera_that_does_not_start_is_retried_while_nobody_watches():
+    use_driver(fake_cnadler)
+    fake_cnadler.sensor_present = False          # the ribbon cable is loose at boot
+    cam = open_camera({'backend': 'cnadler'})
+    hub = Hub()
+    seen = []
+    hub.subscribe(TOPIC_STATUS, callback=lambda t, d: seen.append(d))
+    s = Stream(hub, cam, {'camera': {}})
+    s._backoff = 20
+    try:
+        cam.init()
+    except OSError as exc:
+        s.start_failed(exc)
+    assert s.failing and s.stats['state'] == 'error'
+    assert s.stats['error'].startswith('camera not detected: check the ribbon cable')
+    assert seen[0]['message'] == s.stats['error']
+    assert await wait_until(lambda: s.stats['reinits'] >= 2)    # retried, no viewer needed
+    assert s.failing and not s.viewers
+    fake_cnadler.sensor_present = True            # reseated
+    assert await wait_until(lambda: not s.failing)
+    assert cam.ready and s.stats['error'] is None and s.stats['state'] == 'idle'
+    assert seen[-1]['state'] == 'streaming'       # 'camera recovered'
+    body = await s.snapshot(timeout=2)            # and it gives frames
+    await body.aclose()
+    await stop(s)
+
+
+async def test_a_viewer_that_takes_no_frames_is_dropped_after_the_viewer_timeout():
+    # A dead connection: the peer vanished without closing, its sends never finish. It was slow
+    # (its frames go out as copies), so it holds no frame and only the timeout notices it.
+    hub, cam, s, drv = make(viewer_timeout_ms=300)
+    assert s.viewer_timeout == 300
+    counts = []
+    hub.subscribe(TOPIC_VIEWERS, callback=lambda t, n: counts.append(n))
+    dead = FakeWS(stall_after=1, delay=0.05)      # slower than a frame period, then silent
+    live = FakeWS()
+    t1 = asyncio.create_task(s.serve_ws(dead))
+    t2 = asyncio.create_task(s.serve_ws(live))
+    assert await wait_until(lambda: dead.stalled)
+    assert s.stats['viewers'] == 2 and s.frame.users == 0
+    assert await wait_until(lambda: s.stats['viewers'] == 1, timeout=3.0)
+    assert dead not in [v for v in s.viewers] and counts[-1] == 1
+    n = len(live.frames)
+    assert await wait_until(lambda: len(live.frames) > n + 3)   # the live one is undisturbed
+    live.hang_up()
+    t1.cancel()
+    await wait_until(lambda: not s.viewers)
     await stop(s)

@@ -6,12 +6,26 @@ capture() returns the driver's zero-copy memoryview over its frame buffer (valid
 capture()). Settings are the driver object's properties; the frame size goes through
 reconfigure(). The driver's quality is a percentage (higher = better); ours is 0-63 (lower =
 better).
+
+The driver object is made in _init(), not here: its constructor starts the sensor and takes a
+first frame (OSError when either fails), and it is a singleton, so each start makes it again with
+the current settings (a frame size it could not take is gone with the failed object).
+Importing this module raises ImportError when the firmware's driver lacks what camdot calls.
 """
 import asyncio
 
 import camera  # the board firmware's driver (tests put a fake in sys.modules['camera'] first)
 
-from camdot.camera import Camera
+from camdot.camera.base import Camera
+
+NEEDED = ('Camera', 'FrameSize', 'PixelFormat', 'GrabMode')
+NEEDED_METHODS = ('init', 'deinit', 'capture', 'reconfigure', 'free_buffer', 'frame_available')
+_missing = [n for n in NEEDED if not hasattr(camera, n)] or [
+    n for n in NEEDED_METHODS if not hasattr(camera.Camera, n)]
+if _missing:
+    raise ImportError("this firmware's cnadler86 camera driver has no %s: flash a newer release"
+                      % ', '.join(_missing))
+del _missing
 
 # HAL name -> driver property.
 PROPS = {
@@ -51,38 +65,47 @@ class CnadlerCamera(Camera):
 
     def __init__(self, config=None):
         Camera.__init__(self, config)
-        self._size = self.framesize
-        # The board firmware bakes in the pins; xclk_freq is passed explicitly on purpose (the
-        # driver's default looked wrong). Two buffers + LATEST: always the freshest frame.
-        self._cam = camera.Camera(
-            pixel_format=camera.PixelFormat.JPEG, frame_size=frame_size(self._size),
-            jpeg_quality=percent(self.settings['quality']),
-            fb_count=self.config.get('fb_count', 2), grab_mode=camera.GrabMode.LATEST,
-            xclk_freq=self.config.get('xclk_freq', 20000000), init=False)
+        self._cam = None   # the driver's object, made by _init()
+
+    def _driver(self):
+        cam = self._cam
+        if cam is None:
+            raise OSError('camera not initialised')
+        return cam
 
     def _can_size(self, name):
         return frame_size(name) is not None
 
     def _init(self):
-        cam = self._cam
-        cam.init()
-        if self.framesize != self._size:  # changed before the first init
-            self._set('framesize', self.framesize)
-        cam.quality = percent(self.settings['quality'])
+        # Two buffers + LATEST: always the freshest frame. The board firmware bakes in the pins;
+        # xclk_freq is passed explicitly on purpose (the driver's default looked wrong).
+        self._cam = None
+        self._cam = camera.Camera(
+            pixel_format=camera.PixelFormat.JPEG, frame_size=frame_size(self.framesize),
+            jpeg_quality=percent(self.settings['quality']),
+            fb_count=self.config.get('fb_count', 2), grab_mode=camera.GrabMode.LATEST,
+            xclk_freq=self.config.get('xclk_freq', 20000000), init=True)
 
     def _deinit(self):
-        self._cam.deinit()
+        if self._cam is not None:
+            self._cam.deinit()
+
+    def _resize(self, framesize):
+        # reconfigure() restarts the camera: new frame buffers, and a sensor reset that forgets
+        # every setting but the frame size and quality.
+        self._driver().reconfigure(frame_size=frame_size(framesize))
+        self._replay()
 
     def _capture(self):
-        buf = self._cam.capture()
+        buf = self._driver().capture()
         return buf if buf else None
 
     async def acapture(self):
         """Hand the last buffer back, let the driver fill the next one while other tasks run
         (no blocking in capture()), then take it; as cnadler86's own acamera does."""
-        if not self.ready or self._resize:
+        if not self.ready or self.pending_size:
             return self.capture()  # errors, and a pending frame size change, the usual way
-        cam = self._cam
+        cam = self._driver()
         cam.free_buffer()
         for _ in range(WAIT_POLLS):
             if cam.frame_available():
@@ -91,10 +114,9 @@ class CnadlerCamera(Camera):
         return self.capture()
 
     def _set(self, name, value):
-        cam = self._cam
+        cam = self._driver()
         if name == 'framesize':
-            cam.reconfigure(frame_size=frame_size(value))
-            self._size = value
+            self._resize(value)
         elif name == 'quality':
             cam.quality = percent(value)
         else:

@@ -13,7 +13,7 @@ only the frame size changes the picture (and only to the sizes generated at setu
 """
 import gc
 
-from camdot.camera import Camera, RANGES
+from camdot.camera.base import Camera, RANGES
 from camdot.compat import getenv
 
 DEFAULT_DIR = '.deps/simcam'
