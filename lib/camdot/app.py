@@ -3,13 +3,20 @@
     from camdot import app, config
     device = app.create_app(config.load(None))
     device.run(port=8080)
+    device = app.build_app(cfg)   # main.py: create_app, and an app without the camera when
+                                  # building it runs out of memory (never no app at all)
 
 Feature modules add their routes here, each through its own `install(app, ...)`, so this file stays
 the single place that shows what the device serves.
 """
+import gc
+
 from microdot import Microdot
 
 from camdot.hub import Hub
+
+NO_MEMORY = ('not enough memory to start the camera (%s): the app runs without it; '
+             'reset the board, or use a smaller frame size or fewer viewers')
 
 
 def create_app(config, hub=None, cam=None):
@@ -32,6 +39,7 @@ def create_app(config, hub=None, cam=None):
     WebSocket.ping_interval = config.get('limits', {}).get('ping_interval', 20)
 
     # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.
+    # open_camera() never fails: without a usable camera the app runs and says why.
     from camdot import stream
     from camdot.camera import open_camera
     app.cam = cam = cam or open_camera(config['camera'])
@@ -42,4 +50,21 @@ def create_app(config, hub=None, cam=None):
     from camdot import camera_thing
     app.thing = camera_thing.install(app, hub, cam, app.stream, config)
 
+    # Start the camera with the saved settings in: a setting it can't take is undone and said,
+    # a camera that does not start is retried in the background while the app serves.
+    app.stream.start_camera()
     return app
+
+
+def build_app(config, hub=None):
+    """create_app(config) for the board, which must never end up without its app: when building
+    it runs out of memory, the app is built again without the camera (the largest allocations),
+    whose status then says why. Other errors are raised (main.py logs them and resets)."""
+    try:
+        return create_app(config, hub)
+    except MemoryError as exc:
+        reason = NO_MEMORY % exc
+    gc.collect()
+    print('camdot app:', reason)
+    from camdot.camera import NoCamera
+    return create_app(config, hub, cam=NoCamera(config.get('camera'), reason))

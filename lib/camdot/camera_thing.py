@@ -11,6 +11,14 @@ the settings file remember it.
 
 /control answers 200 with an empty body on success, 400 for a missing or non-integer `val` or a
 value out of range, 404 for an unknown `var`, 403 for a read-only one.
+
+What the camera can't take is undone and said: a value the sensor refuses is a 400 (the property
+keeps its value); a frame size the board has no memory for goes back to the last one that worked
+(HTTP writers wait for the change and get a 400 saying so; every observer sees the property come
+back), the setting_refused event says why, and the settings file keeps the value that works. A
+settings file that can't be written (a full flash) keeps its old content: the save_failed event
+and the console say so. Read-only `camera_error` says why the camera does not work (null when it
+does), `wifi` how the board's Wi-Fi is (camdot.wifi_supervisor publishes it on 'board/wifi').
 """
 import asyncio
 import json
@@ -23,6 +31,9 @@ from camdot.settings import Settings
 from camdot.thing import Thing, ThingError, problem
 
 ON_BOARD = sys.platform == 'esp32'
+TOPIC_WIFI = 'board/wifi'    # camdot.wifi_supervisor's state: {'state': ..., 'detail': ...}
+#: How long an HTTP write of the frame size waits for the capture loop to make the change.
+RESIZE_WAIT_MS = 3000
 TD_TYPE = 'application/td+json'
 PROBLEM_TYPE = 'application/problem+json'
 JSON_TYPE = 'application/json'
@@ -108,6 +119,8 @@ class CameraThing:
         self._sampler = None
         self._consumers = 0
         self._restoring = False
+        self._refusal = None     # why the camera last undid a setting
+        self._wifi = None
         name = config.get('hostname', 'camdot')
         self.thing = t = Thing('camera', 'urn:camdot:' + name, name + ' camera', hub,
                                'ESP32-CAM camera (camdot)', self._changed)
@@ -148,6 +161,16 @@ class CameraThing:
                             'unit': 'dBm', 'title': 'Wi-Fi RSSI',
                             'description': 'Signal strength; null off the board'},
                    None, read=ro)
+        nullable_text = [{'type': 'string'}, {'type': 'null'}]
+        t.property('camera_error', {'oneOf': nullable_text, 'readOnly': True,
+                                    'title': 'Camera problem',
+                                    'description': 'Why the camera does not work (it is retried '
+                                                   'meanwhile); null when it works'},
+                   None, read=ro)
+        t.property('wifi', {'oneOf': nullable_text, 'readOnly': True, 'title': 'Wi-Fi',
+                            'description': "The board's Wi-Fi: connected, reconnecting (and "
+                                           "since when), access point; null off the board"},
+                   None, read=ro)
         t.action('capture', self.capture, output={'type': 'object', 'properties': {
             'href': {'type': 'string'}, 'framesize': {'type': 'string'},
             'width': {'type': 'integer'}, 'height': {'type': 'integer'}}},
@@ -166,6 +189,18 @@ class CameraThing:
                 title='Free heap is low')
         t.event('capture_error', {'type': 'object', 'properties': {'detail': {'type': 'string'}}},
                 title='The camera failed to capture')
+        text = {'type': 'string'}
+        t.event('setting_refused', {'type': 'object', 'properties': {
+            'name': text, 'value': {}, 'kept': {}, 'detail': text}},
+            title='The camera could not take a setting',
+            description='It went back to the value that works (kept), which is saved')
+        t.event('save_failed', {'type': 'object', 'properties': {'file': text, 'detail': text}},
+                title='Settings could not be saved',
+                description='The flash is full or failing; the old file is kept')
+        if cam is not None:
+            cam.on_rollback = self._rolled_back
+        if store is not None:
+            store.on_error = self._save_failed
 
     # ---- boot ----
     def restore(self):
@@ -173,6 +208,7 @@ class CameraThing:
         if self.store is None:
             return
         saved = self.store.load()
+        refused = []
         self._restoring = True  # the file already holds these: don't write them back
         try:
             for name in list(saved):
@@ -182,8 +218,14 @@ class CameraThing:
                     self.thing.write(name, saved[name])
                 except ThingError as exc:
                     print('camdot settings: ignoring saved %s: %s' % (name, exc.detail))
+                    refused.append((name, saved[name], exc.detail))
         finally:
             self._restoring = False
+        for name, value, detail in refused:
+            # the file keeps what works from now on, and whoever watches hears why
+            kept = self.thing.values.get(name)
+            self.store.set(name, kept)
+            self._report_refused(name, value, kept, detail)
 
     def listen(self):
         """Follow the stream's viewer count and capture errors on the hub."""
@@ -191,6 +233,7 @@ class CameraThing:
             return
         self.hub.subscribe('camera/viewers', callback=self._on_viewers)
         self.hub.subscribe('camera/status', callback=self._on_status)
+        self.hub.subscribe(TOPIC_WIFI, callback=self._on_wifi)
 
     # ---- applying values ----
     def apply(self, name, value):
@@ -212,11 +255,57 @@ class CameraThing:
             return None
         if isinstance(value, bool):
             value = int(value)  # the sensor API (and CameraWebServer) speak 0/1
-        if self.cam.apply(name, value) is False:
+        cam = self.cam
+        if cam.apply(name, value) is False:
             # this backend can't (e.g. lemariva's driver has no AWB switch): say so (400), and
             # don't claim a value the camera doesn't have
-            raise ValueError('the %s camera cannot set this' % getattr(self.cam, 'name', ''))
+            raise ValueError('the %s camera cannot set this' % getattr(cam, 'name', ''))
+        if name == 'framesize' and getattr(cam, 'pending_size', False) and self._stream_idle():
+            # Nothing holds a frame: change it now, so a size the board can't take is refused
+            # here (400) rather than after the answer.
+            cam.apply_pending()
+            if cam.framesize != value:
+                raise ValueError(self._refusal or 'the camera cannot use %s' % value)
         return None
+
+    def _stream_idle(self):
+        stream = self.stats
+        return (hasattr(stream, 'viewers') and not stream.viewers and
+                not stream.frame.users and getattr(self.cam, 'ready', False))
+
+    async def settled(self, name, value):
+        """After an HTTP write: None once the camera has `value` for `name`, or why it has not
+        (the capture loop makes frame size changes; this waits for it, RESIZE_WAIT_MS at most)."""
+        cam = self.cam
+        if name != 'framesize' or cam is None:
+            return None
+        start = ticks_ms()
+        while getattr(cam, 'pending_size', False) and ticks_diff(ticks_ms(), start) < RESIZE_WAIT_MS:
+            await asyncio.sleep(0.02)
+        if getattr(cam, 'framesize', value) != value:
+            return self._refusal or 'the camera went back to %s' % cam.framesize
+        return None
+
+    def _rolled_back(self, name, refused, kept, reason):
+        # The camera undid a setting it could not take (camdot.camera.base): the property follows
+        # the camera (published, saved), and whoever watches hears why.
+        if name not in self.thing.properties:
+            return
+        if kept is None:
+            kept = self.defaults.get(name)
+        if name != 'framesize' and isinstance(self.thing.values.get(name), bool):
+            kept = bool(kept)
+        self.thing.update(name, kept)
+        self._report_refused(name, refused, kept, reason)
+
+    def _report_refused(self, name, value, kept, detail):
+        self._refusal = '%s=%s did not work, kept %s: %s' % (name, value, kept, detail)
+        print('camdot thing:', self._refusal)
+        self.thing.emit('setting_refused', {'name': name, 'value': value, 'kept': kept,
+                                            'detail': detail})
+
+    def _save_failed(self, path, exc):
+        self.thing.emit('save_failed', {'file': path, 'detail': '%s (the old file is kept)' % exc})
 
     def _led(self, value):
         pin = self.config.get('led_pin', LED_PIN)   # null in the config: no flash LED
@@ -253,12 +342,16 @@ class CameraThing:
             return self._up_ms // 1000
         if name == 'rssi':
             return _rssi()
+        if name == 'camera_error':
+            return _stat(self.stats, 'error')
+        if name == 'wifi':
+            return self._wifi
         raise ThingError(404, name)
 
     def sample(self):
         """Refresh the read-only values (publishing changes); fire low_memory on the way down."""
         t = self.thing
-        for name in ('fps', 'viewers', 'free_heap', 'uptime', 'rssi'):
+        for name in ('fps', 'viewers', 'free_heap', 'uptime', 'rssi', 'camera_error', 'wifi'):
             try:
                 t.read(name)
             except ThingError as exc:
@@ -305,6 +398,14 @@ class CameraThing:
             self.thing.emit('viewer_joined', {'viewers': count})
         elif count < old:
             self.thing.emit('viewer_left', {'viewers': count})
+
+    def _on_wifi(self, topic, payload):
+        if isinstance(payload, dict):
+            state = payload.get('state') or '?'
+            detail = payload.get('detail')
+            payload = '%s (%s)' % (state, detail) if detail else state
+        self._wifi = payload if isinstance(payload, str) else None
+        self.thing.update('wifi', self._wifi)
 
     def _on_status(self, topic, payload):
         # camdot.stream publishes {'type': 'status', 'state': 'error'|'streaming', 'message': ...}
@@ -391,7 +492,7 @@ class CameraThing:
             value = n == 1
         else:
             value = n
-        self.thing.write(var, value)
+        return var, self.thing.write(var, value)
 
 
 def _rssi():
@@ -491,7 +592,11 @@ def install(app, hub, cam, stream_stats, config, store=None):
             if request.method == 'GET':
                 return _json(thing.read(name))
             thing.schema(name)  # 404 before 400: an unknown name beats a bad body
-            return _json(thing.write(name, _body(request)))
+            value = thing.write(name, _body(request))
+            refused = await ct.settled(name, value)
+            if refused:
+                raise ThingError(400, refused)
+            return _json(value)
         except ThingError as exc:
             return _problem(exc)
 
@@ -525,7 +630,10 @@ def install(app, hub, cam, stream_stats, config, store=None):
     @app.get('/control')
     async def control(request):
         try:
-            ct.control(request.args.get('var'), request.args.get('val'))
+            var, value = ct.control(request.args.get('var'), request.args.get('val'))
+            refused = await ct.settled(var, value)
+            if refused:
+                raise ThingError(400, refused)
         except ThingError as exc:
             body, code, headers = _problem(exc)
             headers.update(cors)

@@ -159,6 +159,20 @@ class Stream:
         """True while the camera is known not to work (a status is out, retries go on)."""
         return self.frame.status is not None
 
+    def start_camera(self):
+        """Start the camera now (at boot: its buffers come before the heap fragments, and a broken
+        camera shows at once). True if it runs; else the failure is out and retried."""
+        if self.cam.ready:
+            return True
+        try:
+            self.cam.init()
+        except Exception as exc:
+            self.start_failed(exc)
+            return False
+        self._started = True
+        self.stats['framesize'] = self.cam.framesize
+        return True
+
     def start_failed(self, exc):
         """The camera did not start (at install): say why, and retry it in the background."""
         self._started = True
@@ -612,24 +626,17 @@ class _Titled:
 
 
 def install(app, hub, cam, config=None):
-    """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`)."""
+    """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`).
+
+    The camera is not started here: stream.start_camera() does (the app calls it once the saved
+    settings are in), else the first viewer."""
     # Imported here: the capture loop and the viewers (and their tests) need no HTTP server.
     from microdot import Response
     from camdot.websocket import with_websocket
 
     config = config or {}
-    failure = None
-    if not cam.ready:
-        # Start the camera now: its buffers are allocated before the heap fragments, and a
-        # broken camera shows at boot (then it is retried with backoff; the app runs meanwhile).
-        try:
-            cam.init()
-        except Exception as exc:
-            failure = exc
     stream = Stream(hub, cam, config)
     app.stream = stream
-    if failure is not None:
-        stream.start_failed(failure)
     # The page beside this module (/lib/camdot/www on the board); 'www_dir' for frozen firmware.
     www = config.get('www_dir') or (globals().get('__file__', '/lib/camdot/x').rsplit('/', 1)[0]
                                     + '/www')

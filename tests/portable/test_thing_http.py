@@ -82,7 +82,8 @@ async def test_td_is_served_as_td_json_with_http_and_ws_forms():
     assert td['properties']['saturation']['minimum'] == -2
     assert td['properties']['led_intensity']['maximum'] == 255
     assert sorted(td['actions']) == ['capture', 'reset_settings', 'restart']
-    assert sorted(td['events']) == ['capture_error', 'low_memory', 'viewer_joined', 'viewer_left']
+    assert sorted(td['events']) == ['capture_error', 'low_memory', 'save_failed', 'setting_refused',
+                                   'viewer_joined', 'viewer_left']
     remove(path)
 
 

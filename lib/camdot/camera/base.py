@@ -40,8 +40,14 @@ INIT_FAILED = ('the camera did not start: check the ribbon cable; if it is seate
                'smaller frame size')
 
 
+class Unavailable(OSError):
+    """There is no camera to start (NoCamera): the message already says why, for a user."""
+
+
 def describe_error(exc):
     """What a camera failure means to a user, followed by what the driver said."""
+    if isinstance(exc, Unavailable):
+        return str(exc)
     said = '%s: %s' % (type(exc).__name__, exc)
     args = getattr(exc, 'args', ())
     text = ' '.join(str(a) for a in args)
@@ -213,17 +219,22 @@ class Camera:
         """The next JPEG frame, or None. Valid only until the next capture()."""
         if not self.ready:
             raise OSError('camera not initialised')
-        if self.pending_size:
-            # Changing the frame size frees the driver's frame buffers, so it happens here,
-            # when the caller has by contract let go of the previous frame.
-            self.pending_size = False
-            self._change_size()
+        # Changing the frame size frees the driver's frame buffers, so it happens here, when the
+        # caller has by contract let go of the previous frame.
+        self.apply_pending()
         return self._capture()
 
     async def acapture(self):
         """capture() for the event loop: a backend that can wait for a frame without blocking
         the other tasks does so (cnadler); the others just capture."""
         return self.capture()
+
+    def apply_pending(self):
+        """Make a waiting frame size change now (capture() does; call it only while no frame
+        from this camera is in use). A size it can't take rolls back (on_rollback says why)."""
+        if self.pending_size:
+            self.pending_size = False
+            self._change_size()
 
     def _change_size(self):
         new = self.settings['framesize']
@@ -291,7 +302,8 @@ class Camera:
 
 class NoCamera(Camera):
     """The camera that could not be opened (no driver, an unknown one, a bad backend name): the
-    app runs without it; init() always raises OSError(`reason`), which the page shows."""
+    app runs without it; init() always raises Unavailable(`reason`) (an OSError), which the page
+    shows."""
     name = 'none'
     SUPPORTED = tuple(RANGES) + ('framesize',)
 
@@ -300,7 +312,7 @@ class NoCamera(Camera):
         self.reason = reason
 
     def _init(self):
-        raise OSError(self.reason)
+        raise Unavailable(self.reason)
 
     def _fallback_sizes(self, failed):
         return ()   # no frame size makes a missing camera work
