@@ -2,7 +2,8 @@
 
 The work is camdot.board.boot() (bounded in time, never raises). Safe mode (a /safemode file, or
 IO0 held low within a second of reset) leaves Wi-Fi off and makes main.py stop before the app.
-On the unix port and CPython this file does nothing.
+It runs on the board and on the simulated board run with --on-board (no radio there: Wi-Fi is
+skipped); on the unix port and CPython this file does nothing.
 """
 import sys
 
@@ -14,9 +15,11 @@ if sys.platform == 'esp32':
         esp.osdebug(None)  # keep the console for camdot's own log lines
     except Exception as exc:
         print('camdot boot:', repr(exc))
-    try:
-        from camdot import board
-    except Exception as exc:  # a board without camdot yet: keep the REPL reachable
+try:
+    from camdot import board
+except Exception as exc:  # a board without camdot yet: keep the REPL reachable
+    if sys.platform == 'esp32':
         print('camdot boot: cannot import camdot.board:', repr(exc))
-    else:
+else:
+    if board.ON_BOARD:
         board.boot()

@@ -22,6 +22,10 @@ def ticks_add(ticks, delta):
     return ticks + delta
 
 
+def sleep_ms(ms):
+    time.sleep(ms / 1000)
+
+
 def mem_free():
     """Free GC heap in bytes: None, CPython does not say."""
     return None

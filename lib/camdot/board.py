@@ -7,20 +7,26 @@
 Wi-Fi and the setup page live in camdot.wifi, which boot() imports and then drops again, so the
 app's heap doesn't carry them. Importing either module is harmless anywhere: `network` and
 `machine` are imported only when a function needs them (tests put fakes in sys.modules).
+
+ON_BOARD: an ESP32, or the simulated board run with --on-board (tools/sim_board.py sets
+CAMDOT_BOARD=sim), where main.py takes the board's path: /config.json, the watchdog, a reset
+after a crash.
 """
 import os
 import sys
 
-from camdot.compat import ticks_ms, ticks_diff, print_exception
+from camdot.compat import getenv, print_exception, sleep_ms, ticks_diff, ticks_ms
 
-ON_BOARD = sys.platform == 'esp32'
-CONFIG_PATH = '/config.json'
+ON_BOARD = sys.platform == 'esp32' or getenv('CAMDOT_BOARD') == 'sim'
 SAFE_FLAG = '/safemode'     # exists -> safe mode (delete it to leave)
 SAFE_PIN = 0                # IO0 (the BOOT button of the ESP32-CAM-MB), held low just after reset
 SAFE_WINDOW_MS = 1000       # how long boot watches SAFE_PIN; the red LED is lit meanwhile
 STATUS_LED = 33             # AI-Thinker red LED, active low
-SETUP_TIMEOUT_MS = 300000   # the setup page gives up after 5 min (see boot())
-WATCHDOG_MS = 30000         # main.py's watchdog timeout
+PIN_POLL_MS = 20            # how often the safe-mode pin is read in its window
+SOFT_RESET_WIFI = (5000, 1) # after a soft reset: one 5 s try to join the network
+WATCHDOG_MS = 30000         # main.py's watchdog timeout (config 'watchdog_ms')
+WATCHDOG_MIN_MS = 1000      # shorter ones are raised to this (the app could never feed them)
+FEEDS_PER_TIMEOUT = 4       # the watchdog is fed this often per timeout (a quarter of it)
 WDT_MARK = b'camdot-wdt'    # in RTC memory while main.py's watchdog may be armed (see boot())
 
 # What boot() found; main.py reads it (the interpreter keeps modules from boot.py to main.py).
@@ -30,14 +36,6 @@ state = {'booted': False, 'safe': '', 'mode': '', 'ip': ''}
 
 def log(msg):
     print('camdot board:', msg)
-
-
-def sleep_ms(ms):
-    import time
-    if hasattr(time, 'sleep_ms'):
-        time.sleep_ms(ms)
-    else:
-        time.sleep(ms / 1000)
 
 
 # ---- safe mode ----
@@ -60,7 +58,7 @@ def pin_held(pin_id=SAFE_PIN, window_ms=SAFE_WINDOW_MS, led_id=STATUS_LED):
         while ticks_diff(ticks_ms(), start) < window_ms:
             if pin.value() == 0:
                 return True
-            sleep_ms(20)
+            sleep_ms(PIN_POLL_MS)
         return False
     finally:
         led.value(1)
@@ -108,7 +106,7 @@ def soft_reset():
         return False
 
 
-def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
+def boot(path=None, setup_timeout_ms=None):
     """boot.py's whole job. Bounded in time; logs and swallows every error but KeyboardInterrupt.
 
     1. safe mode (flag file or pin) -> nothing else; main.py will not start the app;
@@ -119,6 +117,8 @@ def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
     one short Wi-Fi attempt, no setup page; so tools always reach the REPL.
     """
     state['booted'] = True
+    from camdot import config
+    path = path or config.BOARD_PATH
     try:
         _lib_first()
         soft = soft_reset()
@@ -129,13 +129,18 @@ def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
             log('SAFE MODE (%s): the app will not start. Leave it: remove %s and reset.'
                 % (reason, SAFE_FLAG))
             return state
-        from camdot import config
         cfg = config.load(path)
+        try:
+            import network  # noqa: F401 (the firmware's: without it there is no Wi-Fi to set up)
+        except ImportError:
+            log('no network module: Wi-Fi skipped')
+            return state
         from camdot import wifi
         wifi.set_hostname(cfg['hostname'])
         ssid = cfg['wifi']['ssid']
         if ssid:
-            ip = wifi.connect_station(ssid, cfg['wifi']['password'], *((5000, 1) if soft else ()))
+            ip = wifi.connect_station(ssid, cfg['wifi']['password'],
+                                      *(SOFT_RESET_WIFI if soft else ()))
             if ip:
                 state['mode'], state['ip'] = 'station', ip
                 return state
@@ -148,7 +153,8 @@ def boot(path=CONFIG_PATH, setup_timeout_ms=SETUP_TIMEOUT_MS):
         name = wifi.ap_name(network.WLAN(network.STA_IF).config('mac'))
         wifi.start_ap(name)
         state['mode'], state['ip'] = 'ap', wifi.AP_IP
-        if wifi.run_setup(name, cfg, path, timeout_ms=setup_timeout_ms) or ssid:
+        if wifi.run_setup(name, cfg, path, timeout_ms=setup_timeout_ms or wifi.SETUP_TIMEOUT_MS) \
+                or ssid:
             log('restarting')
             import machine
             machine.reset()
@@ -206,10 +212,19 @@ def _watchdog_after_reset(soft):
         log('watchdog check failed: %r' % exc)
 
 
+def arm_watchdog(config):
+    """main.py, before anything that can hang: the Watchdog for config['watchdog_ms'] (0: None)."""
+    timeout = config.get('watchdog_ms', WATCHDOG_MS)
+    if not timeout:
+        log('no watchdog (watchdog_ms is 0)')
+        return None
+    return Watchdog(max(WATCHDOG_MIN_MS, timeout))
+
+
 class Watchdog:
     """machine.WDT fed by an asyncio task of the running app: a blocked event loop resets the board.
 
-        wdt = Watchdog(30000); asyncio.create_task(wdt.run())
+        wdt = Watchdog(30000); asyncio.create_task(wdt.run())   # fed every quarter of the timeout
         wdt.park()    # the app stopped on purpose (Ctrl-C): keep feeding from a timer
     """
 
@@ -226,9 +241,14 @@ class Watchdog:
     def feed(self):
         self.wdt.feed()
 
+    @property
+    def interval_ms(self):
+        """How often the app feeds it: a quarter of the timeout (a late loop still makes it)."""
+        return self.timeout_ms // FEEDS_PER_TIMEOUT
+
     async def run(self, interval_ms=0):
         import asyncio
-        interval = (interval_ms or self.timeout_ms // 4) / 1000
+        interval = (interval_ms or self.interval_ms) / 1000
         while True:
             self.wdt.feed()
             await asyncio.sleep(interval)
@@ -238,5 +258,5 @@ class Watchdog:
         from machine import Timer
         unpark()
         timer = Timer(0)
-        timer.init(period=self.timeout_ms // 4, callback=lambda t: self.wdt.feed())
+        timer.init(period=self.interval_ms, callback=lambda t: self.wdt.feed())
         _parked.append(timer)

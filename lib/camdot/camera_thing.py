@@ -22,15 +22,14 @@ does), `wifi` how the board's Wi-Fi is (camdot.wifi_supervisor publishes it on '
 """
 import asyncio
 import json
-import sys
 
 from camdot import wtp
+from camdot.board import ON_BOARD
 from camdot.camera import FRAMESIZES
 from camdot.compat import getenv, mem_free, ticks_ms, ticks_diff, print_exception
 from camdot.settings import Settings
 from camdot.thing import Thing, ThingError, problem
 
-ON_BOARD = sys.platform == 'esp32'
 TOPIC_WIFI = 'board/wifi'    # camdot.wifi_supervisor's state: {'state': ..., 'detail': ...}
 #: How long an HTTP write of the frame size waits for the capture loop to make the change.
 RESIZE_WAIT_MS = 3000

@@ -13,14 +13,14 @@ MICROPYTHON = sys.implementation.name == 'micropython'
 if MICROPYTHON:
     from gc import mem_alloc, mem_free
     from micropython import const
-    from time import ticks_add, ticks_diff, ticks_ms
+    from time import sleep_ms, ticks_add, ticks_diff, ticks_ms
 
     def print_exception(exc, file=sys.stderr):
         """Print a traceback on either runtime."""
         sys.print_exception(exc, file)
 else:
     from camdot._cpython import (  # noqa: F401
-        const, mem_alloc, mem_free, print_exception, ticks_add, ticks_diff, ticks_ms)
+        const, mem_alloc, mem_free, print_exception, sleep_ms, ticks_add, ticks_diff, ticks_ms)
 
 
 def getenv(name, default=None):

@@ -16,13 +16,18 @@ SECRETS = ('token', 'password')
 
 DEFAULTS = {
     'hostname': 'camdot',
-    'wifi': {'ssid': '', 'password': ''},
+    # reset_after_s: without a network that long after boot, the board resets (0: never); see
+    # camdot.wifi_supervisor
+    'wifi': {'ssid': '', 'password': '', 'reset_after_s': 600},
     'http_port': 80,
+    # main.py's watchdog on the board: a hung app resets it after this long (0: no watchdog)
+    'watchdog_ms': 30000,
     'token': '',
     # max_fps caps fps (also when changed live); stall_ms 0: two frame periods, >= 100 ms (see
-    # camdot.stream); frames_dir '': the simulated camera's default (.deps/simcam).
+    # camdot.stream); viewer_timeout_ms: a viewer that takes no frame that long is dropped (a
+    # dead connection); frames_dir '': the simulated camera's default (.deps/simcam).
     'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12, 'max_fps': 30,
-               'stall_ms': 0, 'frames_dir': ''},
+               'stall_ms': 0, 'viewer_timeout_ms': 30000, 'frames_dir': ''},
     'max_clients': 4,
     'allowed_origins': [],
     'allowed_hosts': [],

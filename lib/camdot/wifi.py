@@ -10,10 +10,11 @@ function needs it (tests put a fake in sys.modules).
 import json
 
 from camdot import atomic
-from camdot.board import CONFIG_PATH, SETUP_TIMEOUT_MS, sleep_ms
-from camdot.compat import ticks_ms, ticks_diff
+from camdot.compat import sleep_ms, ticks_diff, ticks_ms
+from camdot.config import BOARD_PATH as CONFIG_PATH
 
 AP_IP = '192.168.4.1'       # ESP32 soft-AP default address
+SETUP_TIMEOUT_MS = 300000   # the setup page gives up after 5 min (see camdot.board.boot())
 
 
 def log(msg):

@@ -9,6 +9,10 @@ Mirrors the real API and its ESP32 behaviour: WLAN(id) is one object per interfa
 inactive interface raises OSError, status() goes CONNECTING -> GOT_IP / WRONG_PASSWORD /
 NO_AP_FOUND, scan() gives (ssid, bssid, channel, RSSI, security, hidden) tuples, config() takes one
 name to read or keyword arguments to set and rejects unknown names with ValueError.
+
+After boot: drop() takes the link down (a router restart); the router being off is `air` without
+it. With auto_reconnect[0] True the driver rejoins by itself, as the ESP32's does by default
+(reconnects=-1), except after a wrong password; False is a driver that gave up.
 """
 import sys
 
@@ -32,6 +36,7 @@ air = {}          # ssid -> (password, polls before the link is up)
 rssi = {}         # ssid -> RSSI for scan()
 interfaces = {}
 calls = []        # ('connect', ssid) / ('hostname', name) / ('config', kw) ... in order
+auto_reconnect = [False]
 _hostname = ['espressif']
 
 
@@ -81,6 +86,10 @@ class _WLAN:
         self._polls = 0
 
     def _advance(self):
+        if (auto_reconnect[0] and self._target and
+                self._status in (STAT_NO_AP_FOUND, STAT_BEACON_TIMEOUT)):
+            self._status = STAT_CONNECTING   # the driver's own retry
+            self._polls = 0
         if self._status != STAT_CONNECTING:
             return
         ssid, key = self._target
@@ -149,6 +158,14 @@ class _WLAN:
         return None
 
 
+def drop(status=STAT_BEACON_TIMEOUT):
+    """The station's link goes down (the router restarted, the board is out of range)."""
+    wlan = WLAN(STA_IF)
+    calls.append(('drop', status))
+    wlan._ip = '0.0.0.0'
+    wlan._status = status
+
+
 def hostname(*args):
     if not args:
         return _hostname[0]
@@ -168,6 +185,7 @@ def install(air_=None, rssi_=None):
     rssi.update(rssi_ or {})
     interfaces.clear()
     del calls[:]
+    auto_reconnect[0] = False
     _hostname[0] = 'espressif'
     sys.modules['network'] = sys.modules[__name__]
 
