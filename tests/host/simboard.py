@@ -13,12 +13,19 @@ SIM = os.path.join(ROOT, 'tools', 'sim_board.py')
 
 
 class SimBoard:
-    def __init__(self, root, http_port=None, autorun=True, log=None):
+    def __init__(self, root, http_port=None, autorun=True, log=None, on_board=False, flash_kb=0,
+                 mounts=()):
         self.root = str(root)
         self.log = log
         self.argv = [PY, SIM, '--root', self.root]
         if log:
             self.argv += ['--log', str(log)]
+        if on_board:
+            self.argv.append('--on-board')
+        if flash_kb:
+            self.argv += ['--flash-kb', str(flash_kb)]
+        for host, path in mounts:
+            self.argv += ['--mount', '%s:%s' % (host, path)]
         if autorun:
             self.argv.append('--autorun')
         if http_port:
