@@ -1,6 +1,7 @@
-"""Camera failure on the unix port (issue 8.6): the simulated camera starts without its frames,
-so capture fails; viewers get a status message, MJPEG keeps its connection, and the stream
-resumes once the frames appear (the loop re-initialises the camera with backoff)."""
+"""Camera failure on the unix port: the simulated camera starts without its frames, so it does
+not start; the app serves all the same, WebSocket viewers get a status message with the reason,
+/stream and /capture answer 503 with it, and the stream resumes once the frames appear (the
+camera is retried with backoff)."""
 import asyncio
 import io
 import json
@@ -14,6 +15,19 @@ from PIL import Image
 from servers import MPY, ROOT, Server, free_port
 
 
+def http_get(port, path):
+    with socket.create_connection(('127.0.0.1', port), timeout=15) as sock:
+        sock.sendall(b'GET %s HTTP/1.1\r\nHost: cam\r\nConnection: close\r\n\r\n' % path.encode())
+        data = b''
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    return head, body
+
+
 def test_viewers_see_status_then_frames_when_the_camera_recovers(tmp_path):
     frames = tmp_path / 'simcam'
     frames.mkdir()
@@ -22,8 +36,11 @@ def test_viewers_see_status_then_frames_when_the_camera_recovers(tmp_path):
                                'settings_file': str(tmp_path / 's.json')}))
     port = free_port()
     with Server([MPY, 'main.py'], port, env={'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}) as srv:
-        mjpeg = socket.create_connection(('127.0.0.1', port), timeout=15)
-        mjpeg.sendall(b'GET /stream HTTP/1.1\r\nHost: cam\r\n\r\n')
+        for path in ('/stream', '/capture'):
+            head, body = http_get(port, path)
+            assert head.startswith(b'HTTP/1.0 503') or head.startswith(b'HTTP/1.1 503'), head
+            assert b'Retry-After: ' in head
+            assert 'make setup' in json.loads(body)['error']      # the reason, in words
 
         async def main():
             async with websockets.connect(srv.url.replace('http', 'ws') + '/ws/stream') as ws:
@@ -49,7 +66,9 @@ def test_viewers_see_status_then_frames_when_the_camera_recovers(tmp_path):
                 return time.monotonic() - start
         took = asyncio.run(main())
         assert took < 20
-        # The MJPEG viewer kept its connection through the failure and now gets frames.
+        # The camera works again: MJPEG streams.
+        mjpeg = socket.create_connection(('127.0.0.1', port), timeout=15)
+        mjpeg.sendall(b'GET /stream HTTP/1.1\r\nHost: cam\r\n\r\n')
         data = b''
         while data.count(b'--camdotframe') < 2:
             chunk = mjpeg.recv(65536)
