@@ -79,3 +79,32 @@ def test_viewers_see_status_then_frames_when_the_camera_recovers(tmp_path):
         mjpeg.close()
         srv.stop()
     assert 'camera failed' in srv.output
+
+
+def test_the_page_finds_the_board_again_after_it_was_away(tmp_path, browser):
+    # Wi-Fi drops (or the board resets): the page's sockets die, it retries with backoff for as
+    # long as it takes, and streams again over the WebSocket when the board is back (it does not
+    # settle for MJPEG: the WebSocket worked on this page before).
+    cfg = tmp_path / 'config.json'
+    cfg.write_text(json.dumps({'settings_file': str(tmp_path / 's.json')}))
+    port = free_port()
+    env = {'HTTP_PORT': str(port), 'CAMDOT_CONFIG': str(cfg)}
+    page = browser.new_page()
+    try:
+        with Server([MPY, 'main.py'], port, env=env) as srv:
+            page.goto(srv.url + '/')
+            page.wait_for_function('camdot.stats.frames >= 3', timeout=15000)
+            page.wait_for_function("document.getElementById('p-wifi') !== null", timeout=15000)
+        # the board is away: the page says so and keeps trying (0.5, 1, 2, 4 s apart ...)
+        page.wait_for_function("document.getElementById('msg').textContent === 'Reconnecting...'",
+                               timeout=10000)
+        attempts = page.evaluate('camdot.attempts')
+        page.wait_for_function('camdot.attempts >= %d' % (attempts + 4), timeout=20000)
+        assert page.evaluate('camdot.mode') == 'ws'    # still the WebSocket it had
+        with Server([MPY, 'main.py'], port, env=env):
+            frames = page.evaluate('camdot.stats.frames')
+            page.wait_for_function('camdot.stats.frames >= %d' % (frames + 3), timeout=20000)
+            assert page.evaluate('camdot.mode') == 'ws'
+            assert page.text_content('#mode') == 'WebSocket'
+    finally:
+        page.close()
