@@ -372,3 +372,30 @@ def test_a_power_cut_at_any_point_of_a_save_leaves_the_old_or_the_new_file(tmp_p
         cuts = int([line for line in lines if line.startswith(kind + ' cuts')][0].split()[-1])
         assert cuts >= 3, res.stdout              # the save spans several block writes
         assert '%s %d saved new' % (kind, cuts) in lines, res.stdout
+
+
+def test_a_camera_that_does_not_answer_at_boot_on_the_board(tmp_path, monkeypatch):
+    # The board's firmware driver is the strict fake of cnadler86's (its `camera` module on
+    # /lib), with the sensor not answering: its constructor raises, as the driver's does.
+    port = free_port()
+    flash, mounts = board_files(tmp_path, {'http_port': port, 'watchdog_ms': WDT_MS})
+    (tmp_path / 'lib' / 'camera.py').symlink_to(
+        os.path.join(ROOT, 'tests', 'portable', 'fake_cnadler.py'))
+    monkeypatch.setenv('FAKE_CAMERA', 'sensor_present=0')
+    with SimBoard(flash, log=tmp_path / 'console.log', on_board=True, mounts=mounts) as sb:
+        wait_for_port(port)
+        assert get(port, '/')[0] == 200                                  # the page
+        assert get(port, '/.well-known/wot')[0] == 200                   # the Thing
+        for path in ('/capture', '/stream'):
+            try:
+                get(port, path)
+                raise AssertionError('%s without a camera' % path)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503 and exc.headers['Retry-After']
+                error = json.loads(exc.read())['error']
+                assert error.startswith('camera not detected: check the ribbon cable'), error
+                assert 'ESP_ERR_NOT_SUPPORTED' in error                 # the driver's words
+        assert 'ribbon cable' in json.loads(get(port, '/properties/camera_error')[1])
+        console = sb.console()
+        assert '(camera: cnadler)' in console and 'crashed' not in console
+        assert 'watchdog reset' not in console

@@ -29,7 +29,8 @@ set up before any object exists); reset() restores them:
   not_ready: the next N frame_available() say False; fail_deinit: the next N stops fail;
   refuse: property names the sensor refuses whatever the value.
 `calls` records what was called; `count` numbers the frames handed out by capture() (1, 2, 3...);
-Camera.instances is [the singleton] once one was made.
+Camera.instances is [the singleton] once one was made. $FAKE_CAMERA sets knobs at import, for a
+board that imports this as its `camera` driver (e.g. "sensor_present=0,none_capture=3").
 """
 ENOENT = 2
 ERR_NOT_SUPPORTED = (95, 'ESP_ERR_NOT_SUPPORTED')   # esp32-camera: no sensor answered
@@ -129,6 +130,15 @@ def reset():
     refuse = set()
     del calls[:]
     Camera.instances = []
+
+
+def _knobs_from_env():
+    import os
+    for item in (os.getenv('FAKE_CAMERA') or '').split(','):
+        if '=' in item:
+            name, value = item.split('=', 1)
+            if name in KNOBS and name != 'refuse':
+                globals()[name] = int(value)
 
 
 def frame_bytes(n, tag):
@@ -337,3 +347,4 @@ class Camera:
 
 
 reset()
+_knobs_from_env()
