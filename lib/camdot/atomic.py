@@ -43,7 +43,7 @@ def rename(src, dest):
     try:
         os.rename(src, dest)
     except OSError:
-        if not _exists(dest):
+        if not exists(dest):
             raise
         os.remove(dest)
         os.rename(src, dest)
@@ -66,7 +66,7 @@ def read(path):
     return None
 
 
-def _exists(path):
+def exists(path):
     try:
         os.stat(path)
         return True

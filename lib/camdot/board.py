@@ -12,9 +12,9 @@ ON_BOARD: an ESP32, or the simulated board run with --on-board (tools/sim_board.
 CAMDOT_BOARD=sim), where main.py takes the board's path: /config.json, the watchdog, a reset
 after a crash.
 """
-import os
 import sys
 
+from camdot.atomic import exists
 from camdot.compat import getenv, print_exception, sleep_ms, ticks_diff, ticks_ms
 
 ON_BOARD = sys.platform == 'esp32' or getenv('CAMDOT_BOARD') == 'sim'
@@ -40,14 +40,6 @@ def log(msg):
 
 # ---- safe mode ----
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def pin_held(pin_id=SAFE_PIN, window_ms=SAFE_WINDOW_MS, led_id=STATUS_LED):
     """True when `pin_id` reads low (button pressed) during the window. The LED is lit meanwhile."""
     from machine import Pin
@@ -68,7 +60,7 @@ def check_safe_mode(flag=None, pin_id=SAFE_PIN, window_ms=None):
     """The reason for safe mode ('flag file' / 'pin'), or None. Errors count as 'no'."""
     flag = flag or SAFE_FLAG
     window_ms = SAFE_WINDOW_MS if window_ms is None else window_ms
-    if _exists(flag):
+    if exists(flag):
         return 'flag file ' + flag
     if pin_id is not None and window_ms > 0:
         try:
@@ -84,7 +76,7 @@ def safe_mode(flag=None):
     flag = flag or SAFE_FLAG
     if state['booted']:
         return state['safe'] or None
-    return ('flag file ' + flag) if _exists(flag) else None
+    return ('flag file ' + flag) if exists(flag) else None
 
 
 # ---- boot ----
@@ -92,7 +84,7 @@ def safe_mode(flag=None):
 def _lib_first():
     # A camdot deployed to /lib wins over one frozen into the firmware (.frozen comes first by
     # default). Only a real package counts: /lib/camdot/www alone must not shadow the frozen one.
-    if '/lib' in sys.path and (_exists('/lib/camdot/__init__.mpy') or _exists('/lib/camdot/__init__.py')):
+    if '/lib' in sys.path and (exists('/lib/camdot/__init__.mpy') or exists('/lib/camdot/__init__.py')):
         sys.path.remove('/lib')
         sys.path.insert(1 if sys.path and sys.path[0] == '' else 0, '/lib')
 

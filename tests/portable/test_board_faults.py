@@ -30,9 +30,13 @@ async def routes_work(client):
     return True
 
 
-def scratch(name):
+def scratch(name, content=None):
+    """A per-run settings file path; with `content` (bytes or str), the file as the board left it."""
     path = tmp_path('%s-%s' % (''.join('%02x' % b for b in _os.urandom(4)), name))
     remove(path)
+    if content is not None:
+        with open(path, 'wb') as f:
+            f.write(content.encode() if isinstance(content, str) else content)
     return path
 
 
@@ -128,9 +132,7 @@ async def test_a_firmware_without_the_driver_runs_the_app_and_says_so():
 
 async def test_a_corrupt_settings_file_is_not_fatal():
     use_driver(fake_cnadler)
-    settings = scratch('corrupt-settings.json')
-    with open(settings, 'wb') as f:
-        f.write(b'{"quality": 1\xff\xfe')
+    settings = scratch('corrupt-settings.json', b'{"quality": 1\xff\xfe')
     app = create_app(board_config(settings))
     client = TestClient(app)
     try:
@@ -173,9 +175,7 @@ async def test_running_out_of_memory_while_building_gives_an_app_without_the_cam
 async def test_a_saved_frame_size_the_board_has_no_memory_for_rolls_back_and_is_saved():
     use_driver(fake_cnadler)
     fake_cnadler.memory_max_size = fake_cnadler.FrameSize.SVGA   # no room for UXGA buffers
-    settings = scratch('big-settings.json')
-    with open(settings, 'w') as f:
-        f.write('{"framesize": "UXGA", "brightness": 1}')
+    settings = scratch('big-settings.json', '{"framesize": "UXGA", "brightness": 1}')
     hub = Hub()
     refused = events(hub, 'setting_refused')
     app = create_app(board_config(settings), hub)
@@ -239,9 +239,8 @@ async def test_a_frame_size_the_board_cannot_take_is_refused_to_whoever_set_it()
 
 async def test_a_value_the_sensor_refuses_is_refused_and_a_saved_one_dropped():
     use_driver(fake_cnadler)
-    settings = scratch('refused-settings.json')
-    with open(settings, 'w') as f:
-        f.write('{"sharpness": 2, "contrast": 1}')                 # the OV2640 has no sharpness
+    # the OV2640 has no sharpness
+    settings = scratch('refused-settings.json', '{"sharpness": 2, "contrast": 1}')
     hub = Hub()
     refused = events(hub, 'setting_refused')
     app = create_app(board_config(settings), hub)
@@ -263,9 +262,7 @@ async def test_a_value_the_sensor_refuses_is_refused_and_a_saved_one_dropped():
 async def test_settings_that_cannot_be_saved_keep_the_old_file_and_are_reported():
     from fake_flash import FailingFlash
     use_driver(fake_cnadler)
-    settings = scratch('full-settings.json')
-    with open(settings, 'w') as f:
-        f.write('{"brightness": 1}')
+    settings = scratch('full-settings.json', '{"brightness": 1}')
     hub = Hub()
     failed = events(hub, 'save_failed')
     app = create_app(board_config(settings), hub)

@@ -3,6 +3,7 @@ import asyncio
 import json
 import os
 
+from board_fixtures import exists
 from camdot.settings import Settings
 from harness import remove, tmp_path
 
@@ -158,10 +159,3 @@ def test_an_undecodable_file_is_corrupt_not_fatal():
     assert Settings(path).load() == {}
     remove(path)
 
-
-def exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
