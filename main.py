@@ -56,7 +56,8 @@ def run(board, running):
         cfg = camdot_config.load(camdot_config.BOARD_PATH)
         port = cfg['http_port']
         # First: the camera driver (and anything else below) can hang; then the board resets.
-        running['wdt'] = board.arm_watchdog(cfg)
+        from camdot import watchdog
+        running['wdt'] = watchdog.arm(cfg)
     else:
         cfg = camdot_config.load(getenv('CAMDOT_CONFIG'))
         port = int(getenv('HTTP_PORT', '8080'))

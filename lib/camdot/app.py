@@ -44,15 +44,18 @@ def create_app(config, hub=None, cam=None):
     from camdot.camera import open_camera
     app.cam = cam = cam or open_camera(config['camera'])
     stream.install(app, hub, cam, config)
+    # Start it now: its frame buffers come before the heap fragments (later, a small heap may
+    # have no room left for them); one that does not start is retried while the app serves.
+    app.stream.start_camera()
 
     # The camera as a W3C Web Thing: /.well-known/wot, /properties, /actions, /ws (Web Thing
     # Protocol), CameraWebServer's /status and /control; settings kept in config['settings_file'].
     from camdot import camera_thing
     app.thing = camera_thing.install(app, hub, cam, app.stream, config)
 
-    # Start the camera with the saved settings in: a setting it can't take is undone and said,
-    # a camera that does not start is retried in the background while the app serves.
-    app.stream.start_camera()
+    # The saved settings are in: a saved frame size is made now (no frame is in use yet), so one
+    # the board can't take rolls back at boot, said and saved.
+    app.stream.apply_pending()
     return app
 
 
@@ -66,5 +69,5 @@ def build_app(config, hub=None):
         reason = NO_MEMORY % exc
     gc.collect()
     print('camdot app:', reason)
-    from camdot.camera import NoCamera
+    from camdot.camera.unavailable import NoCamera
     return create_app(config, hub, cam=NoCamera(config.get('camera'), reason))

@@ -160,16 +160,9 @@ class CameraThing:
                             'unit': 'dBm', 'title': 'Wi-Fi RSSI',
                             'description': 'Signal strength; null off the board'},
                    None, read=ro)
-        nullable_text = [{'type': 'string'}, {'type': 'null'}]
-        t.property('camera_error', {'oneOf': nullable_text, 'readOnly': True,
-                                    'title': 'Camera problem',
-                                    'description': 'Why the camera does not work (it is retried '
-                                                   'meanwhile); null when it works'},
-                   None, read=ro)
-        t.property('wifi', {'oneOf': nullable_text, 'readOnly': True, 'title': 'Wi-Fi',
-                            'description': "The board's Wi-Fi: connected, reconnecting (and "
-                                           "since when), access point; null off the board"},
-                   None, read=ro)
+        text_or_null = {'oneOf': [{'type': 'string'}, {'type': 'null'}], 'readOnly': True}
+        t.property('camera_error', dict(text_or_null, title='Camera problem'), None, read=ro)
+        t.property('wifi', dict(text_or_null, title='Wi-Fi'), None, read=ro)
         t.action('capture', self.capture, output={'type': 'object', 'properties': {
             'href': {'type': 'string'}, 'framesize': {'type': 'string'},
             'width': {'type': 'integer'}, 'height': {'type': 'integer'}}},
@@ -191,11 +184,9 @@ class CameraThing:
         text = {'type': 'string'}
         t.event('setting_refused', {'type': 'object', 'properties': {
             'name': text, 'value': {}, 'kept': {}, 'detail': text}},
-            title='The camera could not take a setting',
-            description='It went back to the value that works (kept), which is saved')
+            title='A setting did not work: back to one that does')
         t.event('save_failed', {'type': 'object', 'properties': {'file': text, 'detail': text}},
-                title='Settings could not be saved',
-                description='The flash is full or failing; the old file is kept')
+                title='Settings not saved (the old file is kept)')
         if cam is not None:
             cam.on_rollback = self._rolled_back
         if store is not None:
@@ -233,6 +224,9 @@ class CameraThing:
         self.hub.subscribe('camera/viewers', callback=self._on_viewers)
         self.hub.subscribe('camera/status', callback=self._on_status)
         self.hub.subscribe(TOPIC_WIFI, callback=self._on_wifi)
+        error = _stat(self.stats, 'error')
+        if error:   # the camera failed before the Thing was listening (at boot)
+            self.thing.emit('capture_error', {'detail': error})
 
     # ---- applying values ----
     def apply(self, name, value):

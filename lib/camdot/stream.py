@@ -37,7 +37,6 @@ import json
 import os
 import time
 
-from camdot.camera import describe_error
 from camdot.compat import ticks_ms, ticks_diff, ticks_add
 from camdot.hub import SubscriptionClosed
 
@@ -172,6 +171,18 @@ class Stream:
         self._started = True
         self.stats['framesize'] = self.cam.framesize
         return True
+
+    def apply_pending(self):
+        """Make a setting change the camera keeps for its next capture (a frame size) now, while
+        no frame is in use (at boot, after the saved settings are in)."""
+        cam = self.cam
+        if not cam.ready or self.viewers or self.frame.users or not hasattr(cam, 'apply_pending'):
+            return
+        try:
+            cam.apply_pending()
+        except Exception as exc:   # it rolled back and still does not start
+            self.start_failed(exc)
+        self.stats['framesize'] = cam.framesize
 
     def start_failed(self, exc):
         """The camera did not start (at install): say why, and retry it in the background."""
@@ -351,6 +362,7 @@ class Stream:
 
     def _failed(self, err):
         # Tell everyone the camera failed and why; the retry delay doubles while it keeps failing.
+        from camdot.camera import describe_error
         msg = describe_error(err) if err is not None else NO_FRAMES
         delay = self._backoff
         self._backoff = min(delay * 2, BACKOFF_MAX)
@@ -380,7 +392,7 @@ class Stream:
             self._init_error = None
         except Exception as exc:
             self._init_error = exc
-            print('camdot stream: re-init failed:', describe_error(exc))
+            print('camdot stream: re-init failed:', exc)
 
     # ---- senders ----
 
@@ -628,8 +640,8 @@ class _Titled:
 def install(app, hub, cam, config=None):
     """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`).
 
-    The camera is not started here: stream.start_camera() does (the app calls it once the saved
-    settings are in), else the first viewer."""
+    The camera is not started here: stream.start_camera() does (the app, right after), else the
+    first viewer."""
     # Imported here: the capture loop and the viewers (and their tests) need no HTTP server.
     from microdot import Response
     from camdot.websocket import with_websocket

@@ -4,13 +4,13 @@ import json
 import fake_machine
 import fake_network
 
-from camdot import board
+from camdot import board, watchdog
 
 
 def setup(air=None, levels=None, rssi=None, cause=1, rtc=b''):
     fake_network.install(air, rssi)
     fake_machine.install(levels, cause, rtc)
-    board.unpark()
+    watchdog.unpark()
     board.state.update({'booted': False, 'safe': '', 'mode': '', 'ip': ''})
     board.SAFE_WINDOW_MS = 30
 

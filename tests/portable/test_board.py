@@ -8,7 +8,7 @@ import fake_network
 from board_fixtures import setup, teardown, write
 from harness import raises, remove, tmp_path
 
-from camdot import board, wifi
+from camdot import board, boot_sequence, watchdog, wifi
 
 
 def test_import_touches_no_hardware_module():
@@ -21,6 +21,8 @@ def test_import_touches_no_hardware_module():
     finally:
         sys.modules.pop('camdot.board', None)
         sys.modules.update(saved)
+        import camdot
+        camdot.board = board   # `from camdot import board` finds the package's attribute first
 
 
 def test_safe_mode_by_flag_file():
@@ -53,7 +55,7 @@ def test_safe_mode_by_pin_held_low():
 def test_no_safe_mode_when_pin_is_high():
     setup()
     try:
-        assert board.check_safe_mode(tmp_path('no-such-flag'), 0, 30) is None
+        assert boot_sequence.check_safe_mode(tmp_path('no-such-flag'), 0, 30) is None
     finally:
         teardown()
 
@@ -170,7 +172,7 @@ async def test_watchdog_is_fed_by_a_task_and_parked_on_a_timer():
     import asyncio
     setup()
     try:
-        wdt = board.Watchdog(4000)
+        wdt = watchdog.Watchdog(4000)
         assert fake_machine.watchdogs[0].timeout == 4000
         task = asyncio.create_task(wdt.run(interval_ms=5))
         for _ in range(500):           # wait for three feeds (a loaded machine may be slow)
@@ -191,7 +193,7 @@ async def test_watchdog_is_fed_by_a_task_and_parked_on_a_timer():
 def test_watchdog_rejects_bad_timeout():
     setup()
     try:
-        raises(ValueError, board.Watchdog, 0)
+        raises(ValueError, watchdog.Watchdog, 0)
     finally:
         teardown()
 
@@ -199,12 +201,12 @@ def test_watchdog_rejects_bad_timeout():
 def test_watchdog_marks_rtc_memory_and_takes_over_from_a_parked_timer():
     setup()
     try:
-        first = board.Watchdog(4000)
-        assert fake_machine.rtc_memory[0] == board.WDT_MARK
+        first = watchdog.Watchdog(4000)
+        assert fake_machine.rtc_memory[0] == watchdog.WDT_MARK
         first.park()
         timer = fake_machine.timers[-1]
         assert timer.callback is not None
-        board.Watchdog(4000)               # main.py: the app feeds it now, not the timer
+        watchdog.Watchdog(4000)               # main.py: the app feeds it now, not the timer
         assert timer.callback is None
     finally:
         teardown()
@@ -212,8 +214,8 @@ def test_watchdog_marks_rtc_memory_and_takes_over_from_a_parked_timer():
 
 def test_soft_reset_keeps_an_armed_watchdog_fed():
     try:
-        state, _ = boot_with({}, cause=fake_machine.SOFT_RESET, rtc=board.WDT_MARK)
-        assert fake_machine.watchdogs and fake_machine.watchdogs[-1].timeout == board.WATCHDOG_MS
+        state, _ = boot_with({}, cause=fake_machine.SOFT_RESET, rtc=watchdog.WDT_MARK)
+        assert fake_machine.watchdogs and fake_machine.watchdogs[-1].timeout == watchdog.WATCHDOG_MS
         timer = fake_machine.timers[-1]
         feeds = fake_machine.watchdogs[-1].feeds
         timer.fire()
@@ -232,7 +234,7 @@ def test_soft_reset_without_armed_watchdog_arms_none():
 
 def test_hard_reset_clears_the_watchdog_mark():
     try:
-        boot_with({}, rtc=board.WDT_MARK)          # power-on / machine.reset: the WDT is off
+        boot_with({}, rtc=watchdog.WDT_MARK)          # power-on / machine.reset: the WDT is off
         assert fake_machine.rtc_memory[0] == b''
         assert fake_machine.watchdogs == []
     finally:

@@ -7,7 +7,8 @@ from harness import raises
 import fake_cnadler
 import fake_lemariva
 from camtools import use_driver
-from camdot.camera import FRAMESIZES, NoCamera, check_setting, describe_error, detect, open_camera
+from camdot.camera import FRAMESIZES, check_setting, describe_error, detect, open_camera
+from camdot.camera.unavailable import NO_DRIVER, NoCamera
 from camdot.camera.sim import SimCamera
 
 
@@ -78,10 +79,9 @@ class Module:
 
 
 def test_a_firmware_without_a_known_driver_gives_a_camera_that_says_why():
-    import camdot.camera
     # no driver at all (a MicroPython firmware without camera support)
     import_error = with_camera_module(None, lambda: detect(True))
-    assert import_error == ('none', camdot.camera.NO_DRIVER)
+    assert import_error == ('none', NO_DRIVER)
     cam = with_camera_module(None, lambda: open_camera({'backend': 'auto'}, on_board=True))
     assert isinstance(cam, NoCamera) and 'no camera driver' in str(raises(OSError, cam.init))
     # a `camera` module of a kind camdot does not know

@@ -10,22 +10,27 @@
     describe_error(exc)                    # what a failure means to a user, and the driver's words
 
 open_camera() never raises: a backend that can't be used (no camera driver in the firmware, a
-driver camdot does not know, a bad backend name) gives a NoCamera whose init() raises OSError
-with the reason, so the app runs without a camera and says why.
+driver camdot does not know, a bad backend name) gives a NoCamera (camdot.camera.unavailable)
+whose init() raises OSError with the reason, so the app runs without a camera and says why.
 
 Settings use the names and scales of Espressif's CameraWebServer (`/control?var=...`): quality is
 0-63 with lower = better, brightness -2..2, framesize a name such as 'QVGA' (or its esp32-camera
 enum index). Backends translate to their driver's API (camdot.camera.base has the shared part).
 """
-from camdot.camera.base import (  # noqa: F401 (the HAL's public names)
-    FRAMESIZES, RANGES, Camera, NoCamera, check_setting, describe_error)
+from camdot.camera.base import FRAMESIZES, RANGES, Camera, check_setting  # noqa: F401
 
 BACKENDS = ('auto', 'sim', 'cnadler', 'lemariva')
-NO_DRIVER = ("this firmware has no camera driver: flash one with a camera driver (camdot's "
-             "firmware, or cnadler86's micropython-camera-API)")
-UNKNOWN_DRIVER = ("this firmware's camera driver is of a kind camdot does not know (it has %s): "
-                  "camdot supports cnadler86's micropython-camera-API and lemariva's "
-                  "micropython-camera-driver")
+
+
+def describe_error(exc):
+    """What a camera failure means to a user (see camdot.camera.unavailable)."""
+    from camdot.camera.unavailable import describe_error as describe
+    return describe(exc)
+
+
+def _none(config, reason):
+    from camdot.camera.unavailable import NoCamera
+    return NoCamera(config, reason)
 
 
 def detect(on_board=None):
@@ -38,11 +43,13 @@ def detect(on_board=None):
     try:
         import camera
     except ImportError:
+        from camdot.camera.unavailable import NO_DRIVER
         return 'none', NO_DRIVER
     if hasattr(camera, 'Camera'):
         return 'cnadler', ''
     if hasattr(camera, 'init') and hasattr(camera, 'capture'):
         return 'lemariva', ''
+    from camdot.camera.unavailable import UNKNOWN_DRIVER
     names = [n for n in dir(camera) if not n.startswith('_')]
     return 'none', UNKNOWN_DRIVER % (', '.join(sorted(names)[:6]) or 'nothing')
 
@@ -53,13 +60,13 @@ def open_camera(config=None, on_board=None):
     config = config or {}
     backend = config.get('backend', 'auto')
     if backend not in BACKENDS:
-        return NoCamera(config, 'camera.backend must be one of %s, not %r: fix it in config.json'
-                        % (', '.join(BACKENDS), backend))
+        return _none(config, 'camera.backend must be one of %s, not %r: fix it in config.json'
+                     % (', '.join(BACKENDS), backend))
     reason = ''
     if backend == 'auto':
         backend, reason = detect(on_board)
     if backend == 'none':
-        return NoCamera(config, reason)
+        return _none(config, reason)
     try:
         if backend == 'cnadler':
             from camdot.camera.cnadler import CnadlerCamera
@@ -70,5 +77,5 @@ def open_camera(config=None, on_board=None):
         from camdot.camera.sim import SimCamera
         return SimCamera(config)
     except Exception as exc:   # no such driver, another version of it, no memory to load it
-        return NoCamera(config, 'the %s camera backend cannot run here: %s: %s' % (
+        return _none(config, 'the %s camera backend cannot run here: %s: %s' % (
             backend, type(exc).__name__, exc))

@@ -1,6 +1,6 @@
 """The camera HAL's base class and what every backend shares: setting names, ranges, checks.
 
-    from camdot.camera.base import Camera, check_setting, describe_error
+    from camdot.camera.base import Camera, check_setting
     class MyCamera(Camera): ...   # _init, _deinit, _capture, _set(name, value) -> bool
 
 A setting the camera can't take never leaves it dead: a value the sensor refuses is undone and
@@ -31,40 +31,6 @@ RANGES = {
     'hmirror': (0, 1), 'vflip': (0, 1), 'dcw': (0, 1), 'bpc': (0, 1), 'wpc': (0, 1),
     'raw_gma': (0, 1), 'lenc': (0, 1), 'colorbar': (0, 1), 'led_intensity': (0, 255),
 }
-
-# What a user can do about a camera that does not start, by what the driver said.
-NOT_DETECTED = 'camera not detected: check the ribbon cable (and that the camera is an OV2640)'
-NO_PICTURE = 'the camera answers but sends no picture: reseat the ribbon cable'
-NO_MEMORY = 'not enough memory for the frame buffers: choose a smaller frame size'
-INIT_FAILED = ('the camera did not start: check the ribbon cable; if it is seated, choose a '
-               'smaller frame size')
-
-
-class Unavailable(OSError):
-    """There is no camera to start (NoCamera): the message already says why, for a user."""
-
-
-def describe_error(exc):
-    """What a camera failure means to a user, followed by what the driver said."""
-    if isinstance(exc, Unavailable):
-        return str(exc)
-    said = '%s: %s' % (type(exc).__name__, exc)
-    args = getattr(exc, 'args', ())
-    text = ' '.join(str(a) for a in args)
-    if isinstance(exc, MemoryError) or 'NO_MEM' in text or 'ESP_FAIL' in text or (
-            args and args[0] == 12):
-        hint = NO_MEMORY
-    elif 'NOT_SUPPORTED' in text or 'NOT_FOUND' in text or 'NOT_DETECTED' in text or (
-            args and args[0] in (95, -261, -0x20001)):
-        hint = NOT_DETECTED
-    elif 'initial frame' in text:
-        hint = NO_PICTURE
-    elif 'Init Failed' in text:
-        hint = INIT_FAILED
-    else:
-        return said
-    return '%s (driver: %s)' % (hint, said)
-
 
 def check_setting(name, value):
     """Return `value` normalised for setting `name` (framesize -> its name, others -> int).
@@ -274,6 +240,7 @@ class Camera:
         return bool(ok)
 
     def _rolled_back(self, name, refused, kept, exc):
+        from camdot.camera.unavailable import describe_error
         reason = describe_error(exc)
         _log('%s=%s did not work, back to %s: %s' % (
             name, refused, 'the default' if kept is None else kept, reason))
@@ -298,24 +265,3 @@ class Camera:
 
     def _resize(self, framesize):
         self._set('framesize', framesize)
-
-
-class NoCamera(Camera):
-    """The camera that could not be opened (no driver, an unknown one, a bad backend name): the
-    app runs without it; init() always raises Unavailable(`reason`) (an OSError), which the page
-    shows."""
-    name = 'none'
-    SUPPORTED = tuple(RANGES) + ('framesize',)
-
-    def __init__(self, config=None, reason='no camera'):
-        Camera.__init__(self, config)
-        self.reason = reason
-
-    def _init(self):
-        raise Unavailable(self.reason)
-
-    def _fallback_sizes(self, failed):
-        return ()   # no frame size makes a missing camera work
-
-    def _set(self, name, value):
-        return True
