@@ -45,7 +45,7 @@ def create_app(config, hub=None, cam=None):
     app.cam = cam = cam or open_camera(config['camera'])
     stream.install(app, hub, cam, config)
     # Start it now: its frame buffers come before the heap fragments (later, a small heap may
-    # have no room left for them); one that does not start is retried while the app serves.
+    # have no room left for them).
     app.stream.start_camera()
 
     # The camera as a W3C Web Thing: /.well-known/wot, /properties, /actions, /ws (Web Thing
@@ -53,9 +53,9 @@ def create_app(config, hub=None, cam=None):
     from camdot import camera_thing
     app.thing = camera_thing.install(app, hub, cam, app.stream, config)
 
-    # The saved settings are in: a saved frame size is made now (no frame is in use yet), so one
-    # the board can't take rolls back at boot, said and saved.
-    app.stream.apply_pending()
+    # The saved settings are in: a camera that did not start is reported and retried while the
+    # app serves; a saved frame size is made now, so one the board can't take rolls back at boot.
+    app.stream.finish_start()
     return app
 
 

@@ -204,18 +204,21 @@ class CameraThing:
             for name in list(saved):
                 if name not in self.persisted:
                     continue
+                self._refusal = None
                 try:
                     self.thing.write(name, saved[name])
                 except ThingError as exc:
                     print('camdot settings: ignoring saved %s: %s' % (name, exc.detail))
-                    refused.append((name, saved[name], exc.detail))
+                    # (a camera rollback has reported it already)
+                    refused.append((name, saved[name], exc.detail, self._refusal is None))
         finally:
             self._restoring = False
-        for name, value, detail in refused:
+        for name, value, detail, unreported in refused:
             # the file keeps what works from now on, and whoever watches hears why
             kept = self.thing.values.get(name)
             self.store.set(name, kept)
-            self._report_refused(name, value, kept, detail)
+            if unreported:
+                self._report_refused(name, value, kept, detail)
 
     def listen(self):
         """Follow the stream's viewer count and capture errors on the hub."""
@@ -224,9 +227,6 @@ class CameraThing:
         self.hub.subscribe('camera/viewers', callback=self._on_viewers)
         self.hub.subscribe('camera/status', callback=self._on_status)
         self.hub.subscribe(TOPIC_WIFI, callback=self._on_wifi)
-        error = _stat(self.stats, 'error')
-        if error:   # the camera failed before the Thing was listening (at boot)
-            self.thing.emit('capture_error', {'detail': error})
 
     # ---- applying values ----
     def apply(self, name, value):

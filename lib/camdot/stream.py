@@ -159,23 +159,27 @@ class Stream:
         return self.frame.status is not None
 
     def start_camera(self):
-        """Start the camera now (at boot: its buffers come before the heap fragments, and a broken
-        camera shows at once). True if it runs; else the failure is out and retried."""
+        """Start the camera now (at boot: its frame buffers come before the heap fragments).
+        True if it runs; a failure is kept for finish_start() to report and retry."""
         if self.cam.ready:
             return True
+        self._started = True
         try:
             self.cam.init()
         except Exception as exc:
-            self.start_failed(exc)
+            self._init_error = exc
             return False
-        self._started = True
         self.stats['framesize'] = self.cam.framesize
         return True
 
-    def apply_pending(self):
-        """Make a setting change the camera keeps for its next capture (a frame size) now, while
-        no frame is in use (at boot, after the saved settings are in)."""
+    def finish_start(self):
+        """Once the app is built (the saved settings are in): a camera that did not start is
+        reported and retried in the background; a saved frame size is made now, while no frame
+        is in use, so one the board can't take rolls back at boot."""
         cam = self.cam
+        if self._init_error is not None and not cam.ready:
+            self.start_failed(self._init_error)
+            return
         if not cam.ready or self.viewers or self.frame.users or not hasattr(cam, 'apply_pending'):
             return
         try:
