@@ -64,3 +64,21 @@ async def stop(app):
         task.cancel()
     await asyncio.sleep(0.01)
     gc.collect()
+
+
+def camera_app(config, hub=None):
+    """camdot.app.create_app's camera part, in its order (stream, its camera started, the Thing,
+    then finish_start): a whole app, a viewer and the driver fake are more than the 256K run has
+    room for in some tests; the whole app is built in others and on the simulated board."""
+    from microdot import Microdot
+    from camdot import camera_thing, stream
+    from camdot.camera import open_camera
+    app = Microdot()
+    app.hub = hub = hub or Hub()
+    cam = app.cam = open_camera(config['camera'])
+    stream.install(app, hub, cam, config)
+    app.stream.start_camera()
+    app.thing = camera_thing.install(app, hub, cam, app.stream, config)
+    app.stream.finish_start()
+    return app
+

@@ -1,13 +1,15 @@
 """The board's app survives its own hardware at boot (both runtimes): a camera that does not
 answer, a firmware without its driver, a corrupt settings file, a MemoryError while the app is
-built. Each builds the whole device app (camdot.app) over the strict driver fake
-(tests/portable/fake_cnadler.py) and drives it over HTTP with microdot's test client."""
+built. Over the strict driver fake (tests/portable/fake_cnadler.py), driven over HTTP with
+microdot's test client: the whole device app (camdot.app), or its camera part where a failing
+camera's retries leave the 256K run too little room beside the whole app (tests/host/
+test_sim_board.py has the dead camera with the whole app on the board's path)."""
 import asyncio
 
 from microdot.test_client import TestClient
 
 import fake_cnadler
-from board_app import board_config, events, remove, routes_work, scratch, stop
+from board_app import board_config, camera_app, events, remove, routes_work, scratch, stop
 from camtools import use_driver
 from camdot.app import build_app, create_app
 from camdot.hub import Hub
@@ -19,7 +21,7 @@ async def test_a_camera_that_does_not_answer_at_boot_leaves_the_app_running_and_
     hub = Hub()
     errors = events(hub, 'capture_error')
     settings = scratch('dead-settings.json')
-    app = create_app(board_config(settings), hub)
+    app = camera_app(board_config(settings), hub)
     client = TestClient(app)
     try:
         assert await routes_work(client)                            # the Thing, /status ...
@@ -57,7 +59,7 @@ async def test_a_firmware_without_the_driver_runs_the_app_and_says_so():
     use_driver(fake_cnadler)
     sys.modules.pop('camera', None)                      # this firmware has no camera module
     settings = scratch('nodriver-settings.json')
-    app = create_app(board_config(settings))
+    app = camera_app(board_config(settings))
     client = TestClient(app)
     try:
         assert app.cam.name == 'none'

@@ -4,28 +4,13 @@ together as camdot.app does: with a viewer and the driver fake, the whole app is
 small-heap run has room for (test_board_settings_faults builds it whole)."""
 import asyncio
 
-from microdot import Microdot
 from microdot.test_client import TestClient
 
 import fake_cnadler
-from board_app import board_config, detail, events, read_json, remove, scratch, stop
+from board_app import (board_config, camera_app, detail, events, read_json, remove, scratch,
+                       stop)
 from camtools import FakeWS, use_driver
-from camdot import camera_thing, stream
-from camdot.camera import open_camera
 from camdot.hub import Hub
-
-
-def camera_app(config, hub):
-    # camdot.app.create_app's camera part, in its order
-    app = Microdot()
-    cam = app.cam = open_camera(config['camera'])
-    stream.install(app, hub, cam, config)
-    app.stream.start_camera()
-    app.thing = camera_thing.install(app, hub, cam, app.stream, config)
-    app.stream.finish_start()
-    return app
-
-
 async def test_a_frame_size_the_board_cannot_take_is_refused_to_whoever_set_it():
     use_driver(fake_cnadler)
     fake_cnadler.memory_max_size = fake_cnadler.FrameSize.SVGA
