@@ -18,9 +18,8 @@ after a crash.
 import sys
 
 from camdot.atomic import exists
-from camdot.compat import getenv
+from camdot.compat import ON_BOARD  # noqa: F401 (the board's question, answered in compat)
 
-ON_BOARD = sys.platform == 'esp32' or getenv('CAMDOT_BOARD') == 'sim'
 SAFE_FLAG = '/safemode'     # exists -> safe mode (delete it to leave)
 SAFE_WINDOW_MS = 1000       # how long boot watches the safe-mode pin; the red LED is lit meanwhile
 

@@ -24,9 +24,8 @@ import asyncio
 import json
 
 from camdot import wtp
-from camdot.board import ON_BOARD
 from camdot.camera import FRAMESIZES
-from camdot.compat import getenv, mem_free, ticks_ms, ticks_diff, print_exception
+from camdot.compat import ON_BOARD, getenv, mem_free, ticks_ms, ticks_diff, print_exception
 from camdot.settings import Settings
 from camdot.thing import Thing, ThingError, problem
 

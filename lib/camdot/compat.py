@@ -1,6 +1,6 @@
 """The one place where MicroPython and CPython differ. Keep it small.
 
-    from camdot.compat import MICROPYTHON, const, ticks_ms, ticks_diff, mem_free
+    from camdot.compat import MICROPYTHON, ON_BOARD, const, ticks_ms, ticks_diff, mem_free
 
 On MicroPython these are the runtime's own functions; on CPython camdot._cpython supplies them.
 (Two files so that a board never loads the CPython side: every function in a .mpy file costs
@@ -31,3 +31,7 @@ def getenv(name, default=None):
     except (ImportError, AttributeError):
         return default
     return default if value is None or value == '' else value
+
+
+# On an ESP32, or on the simulated board run with --on-board (tools/sim_board.py sets it).
+ON_BOARD = sys.platform == 'esp32' or getenv('CAMDOT_BOARD') == 'sim'

@@ -32,6 +32,15 @@ def scratch(name, content=None):
     return path
 
 
+def sim_config(settings):
+    """The default config with the simulated camera (small frames: the test client holds a whole
+    body) and a scratch settings file."""
+    cfg = _config.load(None)
+    cfg['camera'].update({'backend': 'sim', 'framesize': 'QQVGA'})
+    cfg['settings_file'] = settings
+    return cfg
+
+
 def board_config(settings, **camera):
     cfg = _config.load(None)
     cfg['camera'].update({'backend': 'cnadler'})

@@ -1,14 +1,14 @@
-"""The board's app and what it can't take (both runtimes): a saved or a new frame size the board
-has no memory for, a value the sensor refuses, settings the flash can't save. Each builds the
-whole device app over the strict driver fake and drives it over HTTP (microdot's test client)."""
+"""The board's app and what it can't take (both runtimes): a saved frame size the board has no
+memory for, a value the sensor refuses, settings the flash can't save. Over the strict driver
+fake, the camera's part of the app (board_app.camera_app: the whole app beside the fake is more
+than the 256K run has room for), driven over HTTP with microdot's test client."""
 import asyncio
 
 from microdot.test_client import TestClient
 
 import fake_cnadler
-from board_app import board_config, detail, events, read_json, remove, scratch, stop
+from board_app import board_config, camera_app, detail, events, read_json, remove, scratch, stop
 from camtools import use_driver
-from camdot.app import create_app
 from camdot.hub import Hub
 
 
@@ -18,7 +18,7 @@ async def test_a_saved_frame_size_the_board_has_no_memory_for_rolls_back_and_is_
     settings = scratch('big-settings.json', '{"framesize": "UXGA", "brightness": 1}')
     hub = Hub()
     refused = events(hub, 'setting_refused')
-    app = create_app(board_config(settings), hub)
+    app = camera_app(board_config(settings), hub)
     client = TestClient(app)
     try:
         assert app.cam.ready and app.cam.framesize == 'QVGA'          # the camera is not dead
@@ -40,7 +40,7 @@ async def test_a_value_the_sensor_refuses_is_refused_and_a_saved_one_dropped():
     settings = scratch('refused-settings.json', '{"sharpness": 2, "contrast": 1}')
     hub = Hub()
     refused = events(hub, 'setting_refused')
-    app = create_app(board_config(settings), hub)
+    app = camera_app(board_config(settings), hub)
     client = TestClient(app)
     try:
         assert app.cam.ready
@@ -62,7 +62,7 @@ async def test_settings_that_cannot_be_saved_keep_the_old_file_and_are_reported(
     settings = scratch('full-settings.json', '{"brightness": 1}')
     hub = Hub()
     failed = events(hub, 'save_failed')
-    app = create_app(board_config(settings), hub)
+    app = camera_app(board_config(settings), hub)
     client = TestClient(app)
     flash = FailingFlash('write', after=4, times=1000).install()
     try:

@@ -35,9 +35,9 @@ def _none(config, reason):
 
 def detect(on_board=None):
     """(backend, reason) for 'auto': the board's camera driver, 'sim' off the board, or 'none'
-    and why. `on_board` defaults to camdot.board.ON_BOARD."""
+    and why. `on_board` defaults to camdot.compat.ON_BOARD."""
     if on_board is None:
-        from camdot.board import ON_BOARD as on_board
+        from camdot.compat import ON_BOARD as on_board
     if not on_board:
         return 'sim', ''
     try:
