@@ -45,6 +45,10 @@ BEFORE_STATUS = const(0)  # its status line is still to come
 IN_FIELDS = const(1)      # between its status line and the empty line after the header fields
 IN_BODY = const(2)        # the rest (or not microdot's response): passed through untouched
 _HEX = b'0123456789abcdefABCDEF'
+# What a Transfer-Encoding list may hold: token characters (RFC 9110 5.6.2), list and parameter
+# punctuation, quotes and blanks.
+_CODING_BYTES = (b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 b',;="\t ')
 
 # RFC 9110 section 15, and 429 (RFC 6585).
 REASONS = {
@@ -111,6 +115,15 @@ def _check_request_line(line):
             urldecode(parts[1][q + 1:])  # what microdot does to the query string
         except Exception:
             raise Refuse(400)
+
+
+def _is_codings(value):
+    """True when `value` has the shape of a transfer-coding list (RFC 9112 6.1: tokens, with
+    parameters): one that is well formed but not chunked is 501 (not implemented), not 400."""
+    for c in value:
+        if c not in _CODING_BYTES:
+            return False
+    return True
 
 
 def _chunk_size(line):
@@ -232,7 +245,7 @@ class Duplex:
             if self.chunked or not value:
                 raise Refuse(400)
             if value != b'chunked':
-                raise Refuse(501)
+                raise Refuse(501 if _is_codings(value) else 400)
             self.chunked = True
         elif name == b'expect':
             if value.strip().lower() != b'100-continue':

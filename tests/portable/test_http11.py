@@ -33,6 +33,8 @@ async def refused(data, **kw):
 async def test_framing_fields_are_checked():
     put = b'PUT / HTTP/1.1\r\n'
     assert await refused(put + b'Transfer-Encoding: gzip, chunked\r\n\r\n') == 501
+    assert await refused(put + b'Transfer-Encoding: \x00\r\n\r\n') == 400     # not a coding at all
+    assert await refused(put + b'Transfer-Encoding: ch(unked\r\n\r\n') == 400
     assert await refused(put + b'Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n') == 400
     assert await refused(put + b'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n') == 400
     assert await refused(put + b'Content-Length: 3\r\nContent-Length: 3\r\n\r\n') == 400
