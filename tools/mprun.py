@@ -6,7 +6,7 @@
 A portable test module is any `test_*.py` in tests/portable/: plain functions named `test_*`
 (sync or `async def`) with plain `assert`, no pytest fixtures. pytest runs the same files on CPython.
 Each failure prints its traceback; the last line is `micropython: N passed, N failed` and the exit
-status is non-zero on any failure or when no test ran.
+status is non-zero on any failure or when no test ran; a module with no `test_*` function fails.
 
 `--heap SIZE` runs each module in a fresh `micropython -X heapsize=SIZE` process: every feature must
 fit that heap on its own, without the fragmentation that the modules before it left (loaded modules'
@@ -56,11 +56,14 @@ def run_module(name, pattern, verbose):
         exc = None  # a traceback keeps the failed module's objects alive on MicroPython
         failed += 1
         module = None
-    tests = [t for t in sorted(dir(module)) if t.startswith('test_')] if module else []
+    tests = [t for t in sorted(dir(module)) if t.startswith('test_') and
+             callable(getattr(module, t))] if module else []
+    if module is not None and not tests:
+        # A test module without tests is a mistake (a rename, a bad indent): never a silent pass.
+        print('ERROR', name, 'has no test_* functions')
+        failed += 1
     for test in tests:
         func = getattr(module, test)
-        if not callable(func):
-            continue
         label = name + '.' + test
         if pattern and pattern not in label:
             continue

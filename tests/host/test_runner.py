@@ -54,6 +54,18 @@ def test_no_tests_is_a_failure(tmp_path):
     assert 'micropython: 0 passed, 0 failed' in out
 
 
+def test_a_module_without_tests_is_a_failure(tmp_path):
+    (tmp_path / 'test_ok.py').write_text(PASSING)
+    # A test indented into a helper, and a name that is not a function: no test in this module
+    (tmp_path / 'test_empty.py').write_text('def helper():\n    def test_lost():\n        pass\n\n'
+                                            'test_flag = True\n')
+    for heap in (None, '256K'):
+        code, out = run_heap(tmp_path, heap) if heap else run(tmp_path)
+        assert code == 1, out
+        assert 'test_empty has no test_* functions' in out, out
+        assert out.strip().splitlines()[-1] == 'micropython: 2 passed, 1 failed', out
+
+
 def test_import_error_counts_as_failure(tmp_path):
     (tmp_path / 'test_broken.py').write_text('import no_such_module_here\n')
     code, out = run(tmp_path)
