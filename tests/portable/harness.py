@@ -19,11 +19,18 @@ async def araises(exc_type, coro):
     raise AssertionError('did not raise %s' % exc_type.__name__)
 
 
+_token = None
+
+
 def tmp_path(name):
-    """A scratch file path that works on both runtimes (the unix port has no tempfile)."""
+    """A scratch file path of this process's own (the unix port has no tempfile): runs of the
+    suite on one machine at the same time never share a file. Remove it when done."""
+    global _token
     import os
+    if _token is None:  # random, not the pid: the unix port's os has no getpid()
+        _token = ''.join('%02x' % b for b in os.urandom(4))
     base = os.getenv('TMPDIR') or '/tmp'
-    return '%s/camdot-test-%s' % (base, name)
+    return '%s/camdot-test-%s-%s' % (base, _token, name)
 
 
 def remove(path):
@@ -49,6 +56,63 @@ def free_port():
         finally:
             s.close()
     raise OSError('no free port')
+
+
+def _clock():
+    import time
+    if hasattr(time, 'ticks_ms'):       # MicroPython
+        return time.ticks_ms, time.ticks_diff
+    return (lambda: int(time.monotonic() * 1000)), (lambda a, b: a - b)
+
+
+def _timed_out(what, timeout, value):
+    return AssertionError('waited %s s for %s in vain (last: %r)' % (timeout, what, value))
+
+
+async def until(cond, timeout=10, what='the condition', step=0.01):
+    """Poll cond() until it returns something true, letting other tasks run; return that value.
+
+        await until(lambda: len(ws.frames) >= 10, what='10 frames')
+
+    AssertionError after `timeout` seconds. Tests wait for what they check with this, never with
+    a fixed sleep: on a loaded machine everything may take longer, but nothing is missed.
+    """
+    import asyncio
+    now, diff = _clock()
+    start = now()
+    while True:
+        value = cond()
+        if value:
+            return value
+        if diff(now(), start) > timeout * 1000:
+            raise _timed_out(what, timeout, value)
+        await asyncio.sleep(step)
+
+
+def wait_until(cond, timeout=10, what='the condition', step=0.05):
+    """until() for code without an event loop (host tests polling a server process)."""
+    import time
+    now, diff = _clock()
+    start = now()
+    while True:
+        value = cond()
+        if value:
+            return value
+        if diff(now(), start) > timeout * 1000:
+            raise _timed_out(what, timeout, value)
+        time.sleep(step)
+
+
+async def serve(app, host='127.0.0.1'):
+    """Start a Microdot app on a free port; return (server task, port) once it listens."""
+    import asyncio
+    port = free_port()
+    task = asyncio.create_task(app.start_server(host=host, port=port))
+    await until(lambda: app.server is not None or task.done(), what='listening')
+    if task.done():
+        task.result()  # its error (the port was taken meanwhile, say)
+        raise OSError('the server stopped at once')
+    return task, port
 
 
 class Allocated:
