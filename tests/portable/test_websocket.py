@@ -8,7 +8,7 @@ from microdot.microdot import AsyncBytesIO, NoCaseDict
 from camdot.compat import MICROPYTHON, ticks_diff, ticks_ms
 from camdot.websocket import (HandshakeError, WebSocket, WebSocketError, accept_key, connect,
                               with_websocket)
-from harness import Allocated, araises, free_port
+from harness import Allocated, araises, serve, until
 
 KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
@@ -123,9 +123,7 @@ def make_app():
 
 async def serving(test, app=None):
     app = app or make_app()
-    port = free_port()
-    task = asyncio.create_task(app.start_server('127.0.0.1', port))
-    await asyncio.sleep(0.05)
+    task, port = await serve(app)
     try:
         await asyncio.wait_for(test('ws://127.0.0.1:%d/echo' % port), 20)
     finally:
@@ -251,8 +249,13 @@ async def test_close_right_after_cancelling_a_reader_task_is_prompt():
         start = ticks_ms()
         await araises(WebSocketError, ws.receive())
         assert ws.close_code == 1000
-        assert ticks_diff(ticks_ms(), start) < 1000     # not the 2 s close_timeout
-    await serving(test)
+        assert ticks_diff(ticks_ms(), start) < 5000     # not the close_timeout (10 s here)
+    saved = WebSocket.close_timeout
+    WebSocket.close_timeout = 10    # far from what a loaded machine may take for a prompt close
+    try:
+        await serving(test)
+    finally:
+        WebSocket.close_timeout = saved
 
 
 async def test_keepalive_stops_when_the_peer_vanishes():
@@ -265,11 +268,8 @@ async def test_keepalive_stops_when_the_peer_vanishes():
         (server,) = app.sockets
         assert server._ktask is not None                # pinging every 30 s
         ws.abort()                                      # gone without a close frame
-        for _ in range(50):
-            if server.closed and server._ktask is None:
-                break
-            await asyncio.sleep(0.02)
-        assert server.closed and server.close_code == 1006
+        await until(lambda: server.closed and server._ktask is None, what='the server side closed')
+        assert server.close_code == 1006
         assert server._ktask is None                    # stopped now, not at the next ping
     WebSocket.ping_interval = 30
     try:
@@ -307,14 +307,12 @@ async def test_a_send_loop_lets_other_tasks_run():
     task = asyncio.create_task(other())
     await asyncio.sleep(0)
     before = ran[0]
-    sent = 0
-    start = ticks_ms()
-    while ticks_diff(ticks_ms(), start) < 30:
+    sent = 16 * 8
+    for _ in range(sent):
         await ws.send('x' * 16)
-        sent += 1
     task.cancel()
     others = ran[0] - before
-    assert others >= 5, others
+    assert others >= sent // 16 - 1, others   # at least every 16th send lets the others run
     if MICROPYTHON:
         # Sends the socket takes whole don't wait for the event loop each time, only every 16th.
         assert others < sent // 4, (others, sent)
