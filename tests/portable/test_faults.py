@@ -5,7 +5,7 @@ import asyncio
 from microdot import Microdot
 
 from camdot.websocket import WebSocketError, connect, with_websocket
-from harness import araises, free_port
+from harness import araises, serve
 
 
 def make_app():
@@ -25,9 +25,7 @@ def make_app():
 
 async def test_out_of_memory_closes_only_that_client():
     app = make_app()
-    port = free_port()
-    server = asyncio.create_task(app.start_server('127.0.0.1', port))
-    await asyncio.sleep(0.05)
+    server, port = await serve(app)
     url = 'ws://127.0.0.1:%d/echo' % port
     try:
         calm = await connect(url)

@@ -8,7 +8,7 @@ from microdot import Microdot
 from camdot.hub import Hub
 from camdot.pubsub import PubSub, messages, pipe
 from camdot.websocket import WebSocketError, connect, with_websocket
-from harness import araises, free_port
+from harness import araises, serve, until
 
 
 
@@ -38,23 +38,13 @@ def make_app(hub, ps, events):
     return app
 
 
-async def eventually(cond, timeout=5.0):
-    for _ in range(int(timeout / 0.01)):
-        if cond():
-            return True
-        await asyncio.sleep(0.01)
-    return False
-
-
 async def serving(test):
     hub = Hub()
     ps = PubSub(hub)
     events = []
     ps.on_close = lambda conn: events.append('conn %d closed' % conn.id)
     app = make_app(hub, ps, events)
-    port = free_port()
-    task = asyncio.create_task(app.start_server('127.0.0.1', port))
-    await asyncio.sleep(0.05)
+    task, port = await serve(app)
     try:
         await asyncio.wait_for(test('ws://127.0.0.1:%d' % port, hub, ps, events), 20)
     finally:
@@ -65,14 +55,14 @@ async def serving(test):
 async def test_pipe_streams_latest_frames_and_releases_on_client_close():
     async def test(url, hub, ps, events):
         ws = await connect(url + '/frames')
-        assert await eventually(lambda: hub.has_subscribers('camera/frame'))
+        await until(lambda: hub.has_subscribers('camera/frame'))
         frame = bytearray(b'\xff\xd8' + b'x' * 3000)
         assert hub.publish('camera/frame', frame) == 1
         got = await asyncio.wait_for(ws.receive(), 5)
         assert bytes(got) == b'JPG' + frame
         await ws.close()
-        assert await eventually(lambda: not hub.has_subscribers('camera/frame'))
-        assert await eventually(lambda: events == ['frames closed'])
+        await until(lambda: not hub.has_subscribers('camera/frame'))
+        await until(lambda: events == ['frames closed'])
 
     await serving(test)
 
@@ -84,7 +74,7 @@ async def test_messages_reads_the_socket_as_a_subscription():
             await ws.send(word)
             assert await asyncio.wait_for(ws.receive(), 5) == word.upper()
         await ws.close()
-        assert await eventually(lambda: events == ['upper closed'])
+        await until(lambda: events == ['upper closed'])
 
     await serving(test)
 
@@ -94,7 +84,7 @@ async def test_json_protocol_between_two_clients():
         a = await connect(url + '/')
         b = await connect(url + '/')
         await a.send(json.dumps({'type': 'subscribe', 'topic': 'room/+'}))
-        assert await eventually(lambda: hub.has_subscribers('room/1'))
+        await until(lambda: hub.has_subscribers('room/1'))
         await b.send(json.dumps({'type': 'publish', 'topic': 'room/1', 'data': {'t': 20}}))
         msg = json.loads(await asyncio.wait_for(a.receive(), 5))
         assert msg == {'type': 'message', 'topic': 'room/1', 'data': {'t': 20}}
@@ -105,7 +95,7 @@ async def test_json_protocol_between_two_clients():
         assert await asyncio.wait_for(a.receive(), 5) == 'direct'
         await a.close()
         await b.close()
-        assert await eventually(lambda: ps.connections == {} and hub.subscriptions() == [])
+        await until(lambda: ps.connections == {} and hub.subscriptions() == [])
         assert sorted(events) == ['conn 1 closed', 'conn 2 closed']
         await araises(WebSocketError, a.receive())
 
