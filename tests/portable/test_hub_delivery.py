@@ -2,7 +2,7 @@
 import asyncio
 
 from camdot.hub import Hub, Subscription, SubscriptionClosed
-from harness import raises, araises
+from harness import raises, araises, until
 
 
 def drain(sub):
@@ -96,10 +96,9 @@ async def test_close_wakes_a_pending_get_and_ends_async_for():
     await asyncio.sleep(0)
     hub.publish('t', 1)
     hub.publish('t', 2)
-    await asyncio.sleep(0.01)
+    await until(lambda: got == [1, 2], what='both items read')
     sub.close()
     assert await asyncio.wait_for(task, 1) == 'ended'
-    assert got == [1, 2]
     assert sub.closed
     await araises(SubscriptionClosed, sub.get())
     assert hub.publish('t', 3) == 0

@@ -5,7 +5,7 @@ import os
 
 from board_fixtures import exists
 from camdot.settings import Settings
-from harness import remove, tmp_path
+from harness import remove, tmp_path, until
 
 
 def fresh(name):
@@ -73,11 +73,8 @@ async def test_a_burst_of_changes_is_one_write_after_a_quiet_delay():
     for v in (-2, -1, 0, 1, 2):
         s.set('brightness', v)
     assert s.writes == 0
-    for _ in range(100):
-        if s.writes:
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)
+    await until(lambda: s.writes, what='the write')
+    await asyncio.sleep(0.1)  # twice the delay: no second write comes
     assert s.writes == 1
     assert json.loads(read(path)) == {'brightness': 2}
     remove(path)

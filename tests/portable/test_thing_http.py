@@ -9,7 +9,7 @@ from microdot.test_client import TestClient
 from camdot import camera_thing, config
 from camdot.hub import Hub
 from camdot.settings import Settings
-from harness import remove, tmp_path
+from harness import remove, tmp_path, until
 
 JSON_HEADERS = {'Content-Type': 'application/json'}
 
@@ -357,10 +357,7 @@ async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
         res = await client.post('/actions/restart')
         assert res.status_code == 200 and res.json == 'resetting'
         assert fake.resets == 0                                 # the answer goes out first
-        for _ in range(100):
-            if fake.resets:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: fake.resets, what='the reset')
         assert fake.resets == 1 and cam.reinits == 0
         remove(path)
     finally:

@@ -5,6 +5,7 @@ import json
 from camdot import wtp
 from camdot.hub import Hub, Subscription
 from camdot.thing import Thing
+from harness import until
 
 ERR = 'https://w3c.github.io/web-thing-protocol/errors#'
 
@@ -157,14 +158,6 @@ class FakeSocket:
         self.sent.append(json.loads(text))
 
 
-async def wait_for(cond, timeout_ms=2000):
-    for _ in range(timeout_ms // 10):
-        if cond():
-            return True
-        await asyncio.sleep(0.01)
-    return cond()
-
-
 async def test_serve_notifies_observers_of_changes_from_any_path():
     hub = Hub()
     t = make_thing(hub)
@@ -172,19 +165,19 @@ async def test_serve_notifies_observers_of_changes_from_any_path():
     ta = asyncio.create_task(wtp.serve(a, t, hub))
     tb = asyncio.create_task(wtp.serve(b, t, hub))
     a.push(req('observeproperty', 'framesize', corr='A'))
-    assert await wait_for(lambda: len(a.sent) == 1)
+    await until(lambda: len(a.sent) == 1)
     assert len(hub.subscriptions()) == 1                # only the observing socket subscribes
     b.push(req('writeproperty', 'framesize', value='QQVGA'))    # change over the other socket
-    assert await wait_for(lambda: len(a.sent) == 2)
+    await until(lambda: len(a.sent) == 2)
     n = a.sent[1]
     assert n['messageType'] == 'notification' and n['value'] == 'QQVGA'
     assert n['correlationID'] == 'A'
     t.write('framesize', 'VGA')                         # change from elsewhere (HTTP, /control)
-    assert await wait_for(lambda: len(a.sent) == 3)
+    await until(lambda: len(a.sent) == 3)
     assert a.sent[2]['value'] == 'VGA'
     assert [m['messageType'] for m in b.sent] == ['response']    # b observes nothing
     a.push('not json')
-    assert await wait_for(lambda: len(a.sent) == 4)
+    await until(lambda: len(a.sent) == 4)
     assert a.sent[3]['error']['status'] == 400
     a.close()
     b.close()
@@ -199,10 +192,10 @@ async def test_unobserving_everything_drops_the_hub_subscription():
     a = FakeSocket()
     task = asyncio.create_task(wtp.serve(a, t, hub))
     a.push(req('observeallproperties'))
-    assert await wait_for(lambda: len(a.sent) == 1)
+    await until(lambda: len(a.sent) == 1)
     assert len(hub.subscriptions()) == 1
     a.push(req('unobserveallproperties'))
-    assert await wait_for(lambda: len(a.sent) == 2)
+    await until(lambda: len(a.sent) == 2)
     assert hub.subscriptions() == []
     t.write('brightness', 1)
     await asyncio.sleep(0.02)

@@ -9,7 +9,7 @@ from camdot import camera_thing, config
 from camdot.hub import Hub
 from camdot.settings import Settings
 from camdot.websocket import connect
-from harness import free_port, remove, tmp_path
+from harness import remove, serve, tmp_path
 
 
 class Cam:
@@ -28,12 +28,7 @@ async def serving():
     app = Microdot()
     ct = camera_thing.install(app, Hub(), Cam(), {'fps': 5.0, 'viewers': 0}, config.load(None),
                               store=Memory(tmp_path('wtp-socket-unused.json')))
-    port = free_port()
-    task = asyncio.create_task(app.start_server(host='127.0.0.1', port=port))
-    for _ in range(200):
-        if app.server is not None:
-            break
-        await asyncio.sleep(0.01)
+    task, port = await serve(app)
     return app, ct, task, port
 
 
