@@ -2,9 +2,11 @@
 that is not blank and moves, stats filled in, MJPEG fallback; screenshots in tests/artifacts/."""
 import json
 import os
+import time
 
 import pytest
 
+from harness import wait_until
 from servers import MPY, ROOT, Server, free_port
 
 ARTIFACTS = os.path.join(ROOT, 'tests', 'artifacts')
@@ -33,6 +35,9 @@ def server(tmp_path_factory):
         yield srv
 
 
+def moved(a, b):
+    """How many thumbnail pixels differ clearly between two samples."""
+    return sum(1 for x, y in zip(a['thumb'], b['thumb']) if abs(x - y) > 40)
 
 
 def test_live_view_over_websocket(server, browser):
@@ -42,20 +47,35 @@ def test_live_view_over_websocket(server, browser):
     page.on('pageerror', lambda e: errors.append(str(e)))
     requests = []
     page.on('request', lambda r: requests.append(r.url))
+    opened = time.monotonic()
     page.goto(server.url + '/')
     page.wait_for_function('window.camdot && camdot.stats.frames >= 5', timeout=15000)
     a = page.evaluate(SAMPLE)
-    page.wait_for_function('camdot.stats.frames >= 15', timeout=15000)
-    page.wait_for_timeout(1200)  # a stats window
-    b = page.evaluate(SAMPLE)
     assert (a['w'], a['h']) == (320, 240)
     assert a['sd'] > 30 and 20 < a['mean'] < 235, a  # not blank: the colour bars
-    changed = sum(1 for x, y in zip(a['thumb'], b['thumb']) if abs(x - y) > 40)
-    assert changed >= 3, changed  # the ball moved
-    stats = page.evaluate('camdot.stats')
-    assert 12 <= stats['fps'] <= 25, stats  # the default 20 fps
-    assert stats['kbps'] > 100 and stats['viewers'] >= 1
-    assert stats['latency'] is not None and 0 <= stats['latency'] < 1000
+    # The ball moves. (The test card loops every 30 frames: a later sample may match this one.)
+    wait_until(lambda: moved(a, page.evaluate(SAMPLE)) >= 3, timeout=15, step=0.2,
+               what='the picture to change')
+    # The page's rate, one figure per stats window of a second: the stream's 20 fps as the
+    # browser sees it. Wait for a window at 12 fps or more (a loaded machine may show less for a
+    # while); never faster than 25. The median of the windows seen: a window that starts in a
+    # burst of frames delayed on a loaded machine counts more than a second's worth.
+    windows = []
+
+    def rates():
+        stats = page.evaluate('Object.assign({}, camdot.stats)')
+        if stats['fps'] and (not windows or stats['fps'] != windows[-1]['fps']):
+            windows.append(stats)
+        return len(windows) >= 3 and max(w['fps'] for w in windows) >= 12
+    wait_until(rates, timeout=30, step=0.2, what='a second at 12 fps or more')
+    fps = sorted(w['fps'] for w in windows)
+    assert fps[len(fps) // 2] <= 25, windows  # the default 20 fps
+    # and the frames counted so far: never more than 20 a second since the page opened
+    frames = page.evaluate('camdot.stats.frames')
+    assert frames <= 20 * (time.monotonic() - opened) + 2, frames
+    stats = max(windows, key=lambda w: w['fps'])
+    assert stats['kbps'] > 100 and stats['viewers'] >= 1, stats
+    assert stats['latency'] is not None and 0 <= stats['latency'] < 1000, stats
     assert page.text_content('#s-fps') not in ('', '-')
     assert page.text_content('#mode') == 'WebSocket'
     assert page.title() == 'porch-cam - camdot'  # from the hello message
