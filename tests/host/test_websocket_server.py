@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from harness import wait_until
 from servers import MPY, ROOT, Server, free_port, wait_for_port
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -108,6 +109,21 @@ def http(port, headers, method='GET', version='1.1', path='/echo'):
         name, _, value = line.partition(':')
         got[name.strip().lower()] = value.strip()
     return int(lines[0].split()[1]), got, Conn(s, rest)
+
+
+ESTABLISHED = '01'
+
+
+def server_end(conn, port):
+    """The TCP state (hex, as in /proc/net/tcp) of the server's end of `conn`: it shows the
+    server closing its socket while data it sent still waits for us. None once it is gone."""
+    mine = conn.sock.getsockname()[1]
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            local, remote, state = line.split()[1:4]
+            if int(local.split(':')[1], 16) == port and int(remote.split(':')[1], 16) == mine:
+                return state
+    return None
 
 
 class Conn:
@@ -419,11 +435,17 @@ def test_keepalive_closes_a_dead_peer_and_keeps_a_live_one(runtime):
     with serve(runtime, ping_interval=0.3, ping_timeout=0.8) as srv:
         status, _, dead = http(srv.port, UPGRADE)               # handshakes, then never answers
         assert status == 101
+        # The dead peer is read beside the live one: when its connection ends is what counts.
         started = time.monotonic()
+        ended = []
+        reader = threading.Thread(target=lambda: ended.append(
+            (read_frames(dead, timeout=30.0), time.monotonic() - started)))
+        reader.start()
         run(live(srv.ws))
-        frames, eof = read_frames(dead, timeout=5.0)
-        took = time.monotonic() - started
+        reader.join()
+        (frames, eof), took = ended[0]
         dead.close()
+    # closed after about ping_interval + ping_timeout (1.1 s), not left open
     assert eof and took < 5.0, (frames, took)
     assert frames[0][0] == 9                                    # it was pinged ...
     assert frames[-1][0] == 8                                   # ... then closed with 1011
@@ -453,8 +475,12 @@ def test_send_cut_off_mid_frame_drops_the_connection():
     with serve('micropython') as srv:
         status, _, conn = http(srv.port, UPGRADE)
         assert status == 101
+        assert server_end(conn, srv.port) == ESTABLISHED
         conn.sendall(masked(0x1, b'!stall 8000000 0.3'))
-        time.sleep(1.0)                                  # not reading: the server's send stalls
+        # Not reading: the server's send stalls, and after 0.3 s it gives up and drops the
+        # connection. Wait for that (reading earlier would let the send go through).
+        wait_until(lambda: server_end(conn, srv.port) != ESTABLISHED, timeout=30,
+                   what='the server to give up its send and close')
         frames, eof = read_frames(conn, timeout=10.0)
         conn.close()
         status, _, conn = http(srv.port, UPGRADE)        # still serving
