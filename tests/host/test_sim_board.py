@@ -2,6 +2,7 @@
 import os
 import time
 
+from harness import wait_until
 from simboard import SimBoard
 
 
@@ -26,12 +27,13 @@ def test_copy_files_both_ways(tmp_path):
 
 
 def test_ctrl_c_interrupts_a_running_program(tmp_path):
-    (tmp_path / 'spin.py').write_text('import time\nprint("spinning")\nwhile True:\n    time.sleep(0.01)\n')
+    (tmp_path / 'spin.py').write_text('import time\nopen("/spinning", "w").close()\n'
+                                      'while True:\n    time.sleep(0.01)\n')
     with SimBoard(tmp_path, autorun=False) as sb:
-        # `exec` with a timeout returns while the program still runs; the next mpremote command
+        # `exec --no-follow` returns while the program still runs; the next mpremote command
         # starts with Ctrl-C, so it only works if the board was interrupted.
         out = sb.mpremote('exec', '--no-follow', 'import spin', check=False)
-        time.sleep(0.3)
+        wait_until(lambda: (tmp_path / 'spinning').exists(), what='the program to run')
         out = sb.mpremote('exec', 'print("after", 6 * 7)')
     assert 'after 42' in out
 
@@ -43,7 +45,7 @@ def test_soft_reset_restarts_and_keeps_the_flash(tmp_path):
     assert 'False yes' in out
 
 
-def wait_for(path, check, timeout=5.0):
+def wait_for(path, check, timeout=30.0):
     deadline = time.monotonic() + timeout
     text = None
     while time.monotonic() < deadline:
