@@ -6,11 +6,11 @@ import json
 import os
 import socket
 import sys
-import time
 import urllib.request
 
 import pytest
 
+from harness import wait_until
 from servers import ROOT, free_port, wait_for_port
 from simboard import SimBoard
 
@@ -124,10 +124,8 @@ def test_safe_mode_flag_keeps_the_app_from_starting(board):
     flag.write_text('')
     try:
         board.mpremote('reset')
-        deadline = time.monotonic() + 10
-        while 'safe mode (flag file /safemode): app not started' not in board.console():
-            assert time.monotonic() < deadline, board.console()[-2000:]
-            time.sleep(0.1)
+        wait_until(lambda: 'safe mode (flag file /safemode): app not started' in board.console(),
+                   timeout=30, step=0.1, what='the safe mode message')
         with pytest.raises(OSError):
             socket.create_connection(('127.0.0.1', board.port), timeout=1).close()
     finally:

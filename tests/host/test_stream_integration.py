@@ -41,7 +41,7 @@ def app(tmp_path_factory):
         yield srv
 
 
-async def collect(url, frames, timeout=10):
+async def collect(url, frames, timeout=30):
     got, texts = [], []
     async with websockets.connect(url, max_size=2 ** 22) as ws:
         end = time.monotonic() + timeout
@@ -68,8 +68,9 @@ def test_websocket_viewers_get_whole_jpegs_of_the_frame_size(app):
             meta = com_meta(data)
             seqs.append(meta['seq'])
             assert 1 <= meta['v'] <= 3
-            # Capture time is the device's clock (the same machine): a small positive latency.
-            assert -0.05 < received - meta['t'] / 1000 < 2.0
+            # Capture time is the device's clock (the same machine) in ms since the epoch: a
+            # positive latency, of seconds at worst on a loaded machine (how small is for benches)
+            assert -0.05 < received - meta['t'] / 1000 < 10.0
             img = Image.open(io.BytesIO(data))
             img.load()  # decodes the whole JPEG, as a browser would
             assert img.size == (320, 240) and img.format == 'JPEG'
