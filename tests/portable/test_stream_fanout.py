@@ -99,8 +99,9 @@ class Takeable:
             assert mine == sorted(mine) and len(set(mine)) == len(mine), mine
             missed = [n for n in sorted(self.seqs) if mine[0] <= n < newest and n not in mine]
             assert not missed, (missed, mine)
+            # (and if this fails, the loop sleeps some other way now: this class needs updating)
             odd = [n for n in mine if n not in self.seqs and n != newest]
-            assert not odd, (odd, sorted(self.seqs))  # (this class no longer sees the loop's sleeps?)
+            assert not odd, (odd, sorted(self.seqs))
 
 
 def watch(s, wss):
