@@ -65,8 +65,14 @@ def _clock():
     return (lambda: int(time.monotonic() * 1000)), (lambda a, b: a - b)
 
 
-def _timed_out(what, timeout, value):
-    return AssertionError('waited %s s for %s in vain (last: %r)' % (timeout, what, value))
+def _check(cond, start, timeout, what):
+    """cond()'s value if true, else None; AssertionError once `timeout` s have passed."""
+    value = cond()
+    if not value:
+        now, diff = _clock()
+        if diff(now(), start) > timeout * 1000:
+            raise AssertionError('waited %s s for %s in vain (last: %r)' % (timeout, what, value))
+    return value
 
 
 async def until(cond, timeout=10, what='the condition', step=0.01):
@@ -78,28 +84,22 @@ async def until(cond, timeout=10, what='the condition', step=0.01):
     a fixed sleep: on a loaded machine everything may take longer, but nothing is missed.
     """
     import asyncio
-    now, diff = _clock()
-    start = now()
+    start = _clock()[0]()
     while True:
-        value = cond()
+        value = _check(cond, start, timeout, what)
         if value:
             return value
-        if diff(now(), start) > timeout * 1000:
-            raise _timed_out(what, timeout, value)
         await asyncio.sleep(step)
 
 
 def wait_until(cond, timeout=10, what='the condition', step=0.05):
     """until() for code without an event loop (host tests polling a server process)."""
     import time
-    now, diff = _clock()
-    start = now()
+    start = _clock()[0]()
     while True:
-        value = cond()
+        value = _check(cond, start, timeout, what)
         if value:
             return value
-        if diff(now(), start) > timeout * 1000:
-            raise _timed_out(what, timeout, value)
         time.sleep(step)
 
 
