@@ -18,6 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from harness import wait_until
 from servers import MPY, ROOT, Server, free_port
 
 # 256 KB, plus the 8 KB more that camdot.websocket's bytecode takes since its import target was
@@ -236,7 +237,15 @@ def test_churn_soak_keeps_the_heap(tmp_path):
         statuses = churn(port, CYCLES)
         t2 = time.monotonic()
         h = settle(port)
-        after = free_now(port)
+        # What the churn left in flight (a task finishing its cleanup on a loaded machine) may
+        # take a moment to go: poll for the baseline; what is kept for good fails at the deadline.
+        readings = []
+        try:
+            wait_until(lambda: readings.append(free_now(port)) or readings[-1] >= base - TOLERANCE,
+                       timeout=20, step=0.5, what='the free heap back to its baseline')
+        except AssertionError:
+            pass  # reported below with the figures
+        after = readings[-1]
         starved = len(STARVED)
         alive = srv.proc.poll() is None
         srv.stop()
@@ -244,15 +253,15 @@ def test_churn_soak_keeps_the_heap(tmp_path):
     print(srv.output[-3000:])
     print('\nsoak: %d cycles in %.1f s (warm-up %.1f s), statuses %s' % (
         CYCLES, t2 - t1, t1 - t0, counts))
-    print('soak: free heap baseline %d B, after %d B (delta %+d B); dropped %d, refused %d; '
-          '%d viewer cycles got no frame data within 1.5 s; %d MemoryErrors on the console' % (
-              base, after, after - base, h['dropped'], h['refused'], starved,
-              srv.output.count('MemoryError')))
+    print('soak: free heap baseline %d B, after %d B (delta %+d B, %d readings); dropped %d, '
+          'refused %d; %d viewer cycles got no frame data within 1.5 s; %d MemoryErrors on the '
+          'console' % (base, after, after - base, len(readings), h['dropped'], h['refused'],
+                       starved, srv.output.count('MemoryError')))
     assert alive, srv.output[-3000:]
     assert set(statuses) <= OK, counts
     assert counts.get(101, 0) > CYCLES // 8 and counts.get(200, 0) > CYCLES // 4, counts
     assert h['conns'] == 1 and h['viewers'] == 0 and h['requests'] == 1, h
-    assert after >= base - TOLERANCE, (base, after)
+    assert after >= base - TOLERANCE, (base, readings)
     # The only errors allowed on the console: a client refused for lack of heap (503, survived)
     for block in srv.output.split('Traceback (most recent call last):')[1:]:
         exc = [line for line in block.splitlines()[1:] if not line.startswith(' ')][0]
