@@ -297,6 +297,11 @@ class Stream:
             if wait > 0:
                 await asyncio.sleep(wait / 1000)
                 now = ticks_ms()
+            else:
+                # Behind (a camera slower than the pace): the viewers still get their turn to
+                # take the last frame before it is released for the next capture. (1 ms, not 0:
+                # MicroPython runs tasks due at the same tick in no set order.)
+                await asyncio.sleep(0.001)
             due = ticks_add(due, self.period)
             if ticks_diff(now, due) > 0:
                 due = ticks_add(now, self.period)  # behind: don't burst to catch up

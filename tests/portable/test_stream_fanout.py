@@ -268,6 +268,23 @@ async def test_set_fps_changes_the_pace():
     await paced(s, 40, 42)  # at 10 fps no two captures would be 37 ms apart
 
 
+async def test_a_camera_slower_than_the_pace_still_reaches_the_viewers():
+    # A sensor that takes 60 ms a frame (a big frame size) against a 20 ms pace: the loop is
+    # always behind, and the camera lets other tasks run while it waits (as cnadler's does).
+    hub, cam, s = make()
+    capture = cam.acapture
+
+    async def slow_sensor():
+        await asyncio.sleep(0.06)
+        return await capture()
+    cam.acapture = slow_sensor
+    ws = FakeWS()
+    tasks = watch(s, [ws])
+    await until(lambda: len(ws.frames) >= 5, what='5 frames for the viewer')
+    untorn(ws)
+    await finish(s, [ws], tasks)
+
+
 async def test_no_room_for_a_copy_means_zero_copy_not_starvation():
     def no_memory(*args):
         raise MemoryError('test')
