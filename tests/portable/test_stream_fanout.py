@@ -22,7 +22,6 @@ GRACE = 1000
 def make(fps=FPS, stall_ms=GRACE, **cam):
     cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100, 'stall_ms': stall_ms}
     cfg.update(cam)
-    stream_mod.asyncio = asyncio  # a test that failed may have left a Takeable there
     use_driver(fake_cnadler)
     c = open_camera(cfg)
     c.init()
@@ -56,52 +55,15 @@ def capture_times(ws):
     return out
 
 
-class Takeable:
-    """Which frames the viewers had a chance to take, so that tests can ask for all of them.
-
-    The loop publishes a frame, then sleeps until the next capture is due (or while a viewer
-    finishes sending): viewers woken by the frame run before the loop does again, so every viewer
-    that is keeping up takes every such frame. Behind schedule (a loaded machine), the loop
-    captures again without sleeping: nobody could take that frame, and nobody has to. This stands
-    in for the stream module's asyncio to count the loop's sleeps, and wraps the camera's
-    acapture() to see, at each capture, whether the loop slept since the last frame went out.
-    """
-
-    def __init__(self, s):
-        self.s = s
-        self.naps = 0
-        self.seqs = set()
-        self._last = (s.frame.seq, 0)
-        stream_mod.asyncio = self
-        capture = s.cam.acapture
-
-        async def acapture():
-            seq, naps = self._last
-            if s.frame.seq != seq and self.naps != naps:
-                self.seqs.add(s.frame.seq)
-            self._last = (s.frame.seq, self.naps)
-            return await capture()
-        s.cam.acapture = acapture
-
-    def __getattr__(self, name):
-        return getattr(asyncio, name)
-
-    def sleep(self, t):
-        self.naps += 1
-        return asyncio.sleep(t)
-
-    def check(self, wss):
-        """Each viewer took every frame it could from its first one on (the newest frame may still
-        be on its way), and nothing it could not have."""
-        newest = self.s.frame.seq  # the loop has not captured again since: not settled yet
-        for ws in wss:
-            mine = seqs(ws)
-            assert mine == sorted(mine) and len(set(mine)) == len(mine), mine
-            missed = [n for n in sorted(self.seqs) if mine[0] <= n < newest and n not in mine]
-            assert not missed, (missed, mine)
-            # (and if this fails, the loop sleeps some other way now: this class needs updating)
-            odd = [n for n in mine if n not in self.seqs and n != newest]
-            assert not odd, (odd, sorted(self.seqs))
+def none_missed(s, wss):
+    """Each viewer took every frame from its first one on (the newest may still be on its way):
+    after publishing a frame the loop always lets the viewers run before it releases the frame,
+    and these keep up."""
+    newest = s.frame.seq
+    for ws in wss:
+        mine = seqs(ws)
+        missed = [n for n in range(mine[0], newest) if n not in mine]
+        assert not missed and mine == sorted(mine), (missed, mine)
 
 
 def watch(s, wss):
@@ -120,7 +82,6 @@ async def finish(s, wss, tasks):
         t.cancel()
     loop = s._task
     s.stop()
-    stream_mod.asyncio = asyncio  # (Takeable)
     # let the cancellations run: no task may outlive the test
     await until(lambda: all(t.done() for t in tasks) and (loop is None or loop.done()),
                 what='the tasks to end')
@@ -129,14 +90,13 @@ async def finish(s, wss, tasks):
 async def test_many_viewers_each_get_the_frames_untorn():
     hub, cam, s = make()
     wss = [FakeWS() for _ in range(8)]
-    takeable = Takeable(s)
     tasks = watch(s, wss)
     await until(frames_each(wss, 10), what='10 frames for every viewer')
     for ws in wss:
         hello = json.loads(ws.texts[0])
         assert hello['type'] == 'hello' and hello['name'] == 'test-cam'
         untorn(ws)
-    takeable.check(wss)
+    none_missed(s, wss)
     assert s.stats['viewers'] == 8
     assert s.stats['evicted'] == 0
     await finish(s, wss, tasks)
@@ -147,7 +107,6 @@ async def test_a_stalled_viewer_is_cut_off_and_costs_the_others_little():
     hub, cam, s = make(stall_ms=300)
     good = [FakeWS() for _ in range(3)]
     stuck = FakeWS(stall_after=2)  # takes 2 frames, then stops reading mid-frame
-    takeable = Takeable(s)
     tasks = watch(s, good + [stuck])
     await until(lambda: tasks[-1].done(), what='the stalled viewer to be cut off')
     assert stuck.stalled
@@ -159,7 +118,7 @@ async def test_a_stalled_viewer_is_cut_off_and_costs_the_others_little():
                 what='5 more frames for each of the others')
     for ws in good:
         untorn(ws)
-    takeable.check(good)  # the stall cost them time (the grace period, once), not frames
+    none_missed(s, good)  # the stall cost them time (the grace period, once), not frames
     assert s.stats['evicted'] == 1
     await finish(s, good, tasks)
     assert s.frame.users == 0  # no hold outlives its viewer (the stalled one's included)
@@ -169,7 +128,6 @@ async def test_a_slow_viewer_skips_frames_without_delaying_others():
     hub, cam, s = make()
     fast = [FakeWS() for _ in range(2)]
     slow = FakeWS(delay=0.1)  # 5 frame periods per frame
-    takeable = Takeable(s)
     tasks = watch(s, fast + [slow])
     # If the slow viewer held the others back they would get its few frames, not 10 more.
     await until(lambda: len(slow.frames) >= 2 and
@@ -179,7 +137,7 @@ async def test_a_slow_viewer_skips_frames_without_delaying_others():
     assert s.stats['copies'] >= len(slow.frames) - 1  # slow viewers get private copies
     for ws in fast:
         untorn(ws)
-    takeable.check(fast)
+    none_missed(s, fast)
     untorn(slow)
     await finish(s, fast + [slow], tasks)
 
