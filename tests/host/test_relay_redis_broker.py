@@ -66,6 +66,30 @@ def test_globs_and_overlap():
     assert filters_overlap('a/#', 'a')
 
 
+async def test_close_ends_a_loop_that_swallowed_its_cancellation():
+    # What Python 3.11's wait_for() does when the cancel lands as its event is set (the writer's
+    # wake-up, a publish): the loop goes on. close() must still end it, not hang.
+    broker = RedisBroker('redis://127.0.0.1:1/0')
+    turns = []
+
+    async def stubborn():
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                turns.append(1)
+                if len(turns) > 1:
+                    raise
+    loop = broker._spawn(stubborn())
+    await asyncio.sleep(0)
+    closing = asyncio.ensure_future(broker.close())
+    done, _ = await asyncio.wait([closing], timeout=10)  # (wait() cancels nothing)
+    if not done:
+        closing.cancel()
+        loop.cancel()
+    assert done and turns == [1, 1], turns
+
+
 async def test_plain_items_cross_processes_as_they_are(redis_server):
     a, b = await hubs(redis_server.url)
     try:

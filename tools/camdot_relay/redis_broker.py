@@ -221,14 +221,16 @@ class RedisBroker(Broker):
             self._spawn(loop())
 
     async def close(self):
+        # Cancel the loops and wait for them; again if one goes on: Python 3.11's wait_for()
+        # swallows a cancellation that lands just as the event it waits for is set.
         tasks, self._tasks = self._tasks, []
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            try:
-                await t
-            except BaseException:
-                pass
+        while tasks:
+            for t in tasks:
+                t.cancel()
+            done, tasks = await asyncio.wait(tasks, timeout=0.5)
+            for t in done:
+                if not t.cancelled():
+                    t.exception()  # (retrieved: asyncio would warn about it)
         if self.redis is not None:
             await self.redis.aclose()
 
