@@ -5,6 +5,7 @@ import asyncio
 import os
 import sys
 
+from harness import until
 from servers import ROOT, free_port
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -23,6 +24,14 @@ def drain(sub):
         out.append(item[1])
 
 
+def collect(sub, docs, pick=lambda d: True, n=1):
+    """A condition for until(): `n` documents that `pick` likes have come (kept in `docs`)."""
+    def cond():
+        docs.extend(drain(sub))
+        return len([d for d in docs if pick(d)]) >= n
+    return cond
+
+
 def fast(link):
     link.backoff_min, link.backoff_max, link.healthy_s = 0.01, 0.08, 10
 
@@ -37,9 +46,9 @@ async def test_an_unreachable_board_backs_off_doubling_to_the_cap():
     link = BoardLink(hub, Board('gone', 'http://127.0.0.1:%d' % free_port()))
     fast(link)
     task = asyncio.create_task(link.run())
-    await asyncio.sleep(0.6)
+    docs = []
+    await until(collect(states, docs, n=6), what='6 states')
     task.cancel()
-    docs = drain(states)
     assert docs[0]['state'] == 'connecting'
     retries = [d['retry_s'] for d in docs[1:]]
     assert retries[:5] == [0.01, 0.02, 0.04, 0.08, 0.08], retries
@@ -48,20 +57,21 @@ async def test_an_unreachable_board_backs_off_doubling_to_the_cap():
 
 
 class Flaky(BoardLink):
-    """A link whose sessions last `lasts` seconds, then fail as told."""
-    lasts = 0.0
-    error = OSError('connection reset')
+    """A link whose sessions go as `script` says, one (seconds it lasts, how it fails) each; the
+    last one over and over."""
+    script = [(0.0, OSError('connection reset'))]
 
     async def open(self):
         link = self
+        lasts, error = self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
         class Session:
             kind = 'test'
 
             async def run(self):
                 link.online()
-                await asyncio.sleep(link.lasts)
-                raise link.error
+                await asyncio.sleep(lasts)
+                raise error
 
             async def close(self):
                 pass
@@ -73,14 +83,15 @@ async def test_a_healthy_session_resets_the_backoff_and_a_misbehaving_board_is_a
     states = hub.subscribe(topics.state('b'), maxlen=64)
     link = Flaky(hub, Board('b', 'http://127.0.0.1:1'))
     fast(link)
-    link.healthy_s = 0.03
-    link.lasts = 0.05  # every session counts as healthy: no growth
+    link.healthy_s = 0.2  # far from the sessions that fail at once (a loaded machine pauses)
+    garbage = BoardError('garbage instead of MJPEG')
+    # healthy sessions (0.3 s) that end: no growth; then the board misbehaves: a healthy
+    # session that ends so, then sessions that fail at once
+    link.script = [(0.3, OSError('connection reset'))] * 2 + [(0.3, garbage), (0.0, garbage)]
     task = asyncio.create_task(link.run())
-    await asyncio.sleep(0.4)
-    link.lasts, link.error = 0.0, BoardError('garbage instead of MJPEG')
-    await asyncio.sleep(0.4)
+    docs = []
+    await until(collect(states, docs, lambda d: d['state'] == 'error', 3), what='3 errors')
     task.cancel()
-    docs = drain(states)
     healthy = [d['retry_s'] for d in docs if d['state'] == 'reconnecting']
     assert healthy and set(healthy) == {0.01}, healthy
     assert any(d['state'] == 'online' for d in docs)
@@ -95,13 +106,10 @@ async def test_requests_while_the_board_is_away_are_answered_503():
     link = BoardLink(hub, Board('gone', 'http://127.0.0.1:%d' % free_port()))
     fast(link)
     task = asyncio.create_task(link.run())
-    await asyncio.sleep(0.05)
+    await until(lambda: hub.has_subscribers(topics.request('gone')), what='the link listening')
     hub.publish(topics.request('gone'), {'id': 7, 'reply': 'relay/reply/e1',
                                          'op': 'writeproperty', 'name': 'quality', 'value': 1})
-    for _ in range(100):
-        if replies.pending:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: replies.pending, what='the reply')
     task.cancel()
     (reply,) = drain(replies)
     assert reply['id'] == 7 and reply['status'] == 503 and 'reconnecting' in reply['detail']

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+import harness
 from relay_deploy import RELAY, http, until
 from servers import MPY, PY, ROOT, Server, free_port, wait_for_port
 from ws_viewers import open_viewer
@@ -122,7 +123,7 @@ def test_the_viewers_token_as_on_the_board(relay):
             v = await open_viewer('127.0.0.1', relay.port, '/cam1/ws/stream', headers)
         except ConnectionError as exc:
             return str(exc)
-        await asyncio.sleep(0.3)
+        await harness.until(lambda: v.frames or v.closed, what='a frame')
         v.close()
         return len(v.frames)
     assert '401' in asyncio.run(upgrade({}))

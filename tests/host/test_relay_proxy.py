@@ -9,6 +9,7 @@ import pytest
 import websockets
 from microdot import Microdot
 
+from harness import serve, until
 from servers import ROOT, free_port
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -35,7 +36,7 @@ target_handler.closes = []
 
 
 async def running(fn):
-    tport, pport = free_port(), free_port()
+    tport = free_port()
     app = Microdot()
 
     @app.route('/p/<path>')
@@ -49,8 +50,7 @@ async def running(fn):
 
     async with websockets.serve(target_handler, '127.0.0.1', tport,
                                 subprotocols=['b', 'a'], max_size=2 ** 22):
-        server = asyncio.create_task(app.start_server(host='127.0.0.1', port=pport))
-        await asyncio.sleep(0.2)
+        server, pport = await serve(app)
         try:
             return await fn('ws://127.0.0.1:%d' % pport)
         finally:
@@ -78,10 +78,7 @@ def test_close_codes_pass_through_both_ways():
         target_handler.closes.clear()
         async with websockets.connect(base + '/p/echo', subprotocols=['a']) as ws:
             await ws.close(4001, 'client says bye')
-        for _ in range(50):
-            if target_handler.closes:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: target_handler.closes, what="the target's close")
         assert target_handler.closes == [(4001, 'client says bye')]
         async with websockets.connect(base + '/p/close-me', subprotocols=['a']) as ws:
             with pytest.raises(websockets.ConnectionClosed):
