@@ -8,7 +8,7 @@ from microdot.test_client import TestClient as MicrodotTestClient
 from camdot.test_client import TestClient
 from camdot.websocket import (WebSocket, connect, websocket_upgrade, websocket_wrapper,
                               with_websocket)
-from harness import araises, free_port
+from harness import araises, free_port, serve
 
 MICRODOT_NAMES = ('WebSocket', 'WebSocketError', 'websocket_upgrade', 'websocket_wrapper',
                   'with_websocket')
@@ -183,9 +183,7 @@ async def test_client_limit_and_timeout_are_per_connection():
         async for msg in ws:
             await ws.send(memoryview(big)[:int(msg)])
 
-    port = free_port()
-    server = asyncio.create_task(app.start_server('127.0.0.1', port))
-    await asyncio.sleep(0.05)
+    server, port = await serve(app)
     url = 'ws://127.0.0.1:%d/big' % port
     try:
         ws = await connect(url, timeout=5)           # the client default: 1 MiB
@@ -220,9 +218,7 @@ async def test_connect_timeout_bounds_the_handshake():
 async def test_a_refused_client_gets_the_status():
     from camdot.websocket import WebSocketError
     app = refusing_app([])
-    port = free_port()
-    server = asyncio.create_task(app.start_server('127.0.0.1', port))
-    await asyncio.sleep(0.05)
+    server, port = await serve(app)
     try:
         exc = await araises(WebSocketError, connect('ws://127.0.0.1:%d/ws' % port, timeout=5,
                                                     headers={'Origin': 'http://evil.example'}))
