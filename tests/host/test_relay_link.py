@@ -106,7 +106,9 @@ async def test_requests_while_the_board_is_away_are_answered_503():
     link = BoardLink(hub, Board('gone', 'http://127.0.0.1:%d' % free_port()))
     fast(link)
     task = asyncio.create_task(link.run())
-    await until(lambda: hub.has_subscribers(topics.request('gone')), what='the link listening')
+    # the link listens, and has found the board away
+    await until(lambda: hub.has_subscribers(topics.request('gone')) and
+                link.state.get('state') == 'reconnecting', what='the link to find the board away')
     hub.publish(topics.request('gone'), {'id': 7, 'reply': 'relay/reply/e1',
                                          'op': 'writeproperty', 'name': 'quality', 'value': 1})
     await until(lambda: replies.pending, what='the reply')
