@@ -93,9 +93,10 @@ def test_reset_causes_rtc_memory_and_a_watchdog_that_resets_the_board(tmp_path):
                           "import machine; print('cause', machine.reset_cause(), machine.RTC().memory())")
         assert "cause 3 b'kept'" in out                             # WDT_RESET
         # A Timer feeding it keeps the board up (what camdot.watchdog.Watchdog.park() does).
-        sb.mpremote('resume', 'exec', 'import machine; w = machine.WDT(timeout=400)\n'
+        # (a timeout far above the feeding period: a loaded machine may run the timer late)
+        sb.mpremote('resume', 'exec', 'import machine; w = machine.WDT(timeout=1000)\n'
                     't = machine.Timer(0); t.init(period=100, callback=lambda _: w.feed())')
-        time.sleep(1.5)   # more than three timeouts: nothing to wait for but time
+        time.sleep(3.5)   # more than three timeouts: nothing to wait for but time
         assert sb.console().count('watchdog reset') == 1
 
 
