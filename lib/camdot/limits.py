@@ -23,7 +23,7 @@ the budgets, one config section), chunked and `Expect: 100-continue` bodies, HTT
 import asyncio
 import gc
 
-from microdot import Request
+from microdot import Request, Response
 
 from camdot import http11
 from camdot.compat import ticks_diff, ticks_ms
@@ -123,6 +123,14 @@ class Limits:
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep())
         return conn
+
+    def current(self):
+        """The connection the running task serves, or None."""
+        task = asyncio.current_task()
+        for conn in self.conns:
+            if conn.task is task:
+                return conn
+        return None
 
     def close(self, conn):
         if conn in self.conns:
@@ -263,6 +271,20 @@ def install(app, config):
         await lim.serve(handle, reader, writer)
 
     app.handle_request = handle_request  # start_server calls self.handle_request
+    dispatch = app.dispatch_request
+
+    async def dispatch_request(req):
+        # microdot answers 400 when building the request raised. The reader has refused every
+        # malformed head before that, so a request whose head was read whole and still failed
+        # there ran out of memory: an overload, as the MemoryError handler below says.
+        if req is None:
+            conn = lim.current()
+            if conn is not None and conn.done and conn.lines > 1:
+                gc.collect()
+                return Response('Out of memory, try again later.', 503, {'Retry-After': '2'})
+        return await dispatch(req)
+
+    app.dispatch_request = dispatch_request
 
     async def viewers_and_requests(request):
         conn = connection(request)

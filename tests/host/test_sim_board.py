@@ -111,15 +111,6 @@ from servers import ROOT, free_port, wait_for_port
 WDT_MS = 4000   # a short watchdog: the test watches it for a few timeouts; fed every quarter
 
 
-def wait_until(check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    raise AssertionError('not within %s s' % timeout)
-
-
 def board_files(tmp_path, config):
     """A flash folder with the board's boot.py, main.py and `config`; camdot and microdot are
     shown at /lib from the repository (as a firmware with them frozen in would have them)."""

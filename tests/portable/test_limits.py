@@ -368,6 +368,26 @@ async def test_request_limits_give_clean_errors():
     assert Request.max_readline == 2048  # microdot's own settings are left alone
 
 
+async def test_running_out_of_memory_while_microdot_builds_the_request_is_503():
+    # microdot answers 400 when Request.create raises; a head the reader let through can only
+    # fail there for want of memory: 503, as any other overload.
+    app, lim = make_app()
+    create = Request.create
+
+    async def no_memory(app, reader, writer, addr, scheme=None):
+        while (await reader.readline()).strip():
+            pass
+        raise MemoryError('memory allocation failed')
+
+    Request.create = staticmethod(no_memory)
+    try:
+        async with Running(app) as srv:
+            resp = await get(srv)
+            assert status(resp) == 503 and b'Retry-After: 2' in resp, resp[:100]
+    finally:
+        Request.create = create
+
+
 async def test_header_timeout_answers_408():
     app, lim = make_app(header_timeout=0.3)
     async with Running(app) as srv:
