@@ -274,12 +274,12 @@ def install(app, config):
     dispatch = app.dispatch_request
 
     async def dispatch_request(req):
-        # microdot answers 400 when building the request raised. The reader has refused every
-        # malformed head before that, so a request whose head was read whole and still failed
-        # there ran out of memory: an overload, as the MemoryError handler below says.
+        # microdot answers 400 when building the request raised (or the client sent nothing).
+        # The reader refuses every malformed head itself, so a request that failed there ran
+        # out of memory: an overload, as the MemoryError handler below says.
         if req is None:
             conn = lim.current()
-            if conn is not None and conn.done and conn.lines > 1:
+            if conn is not None and not (conn.done and conn.lines <= 1):
                 gc.collect()
                 return Response('Out of memory, try again later.', 503, {'Retry-After': '2'})
         return await dispatch(req)
