@@ -36,7 +36,7 @@ def create_app(config, hub=None, cam=None):
     if config.get('debug'):
         from camdot import debug
         debug.install(app)
-    WebSocket.ping_interval = config.get('limits', {}).get('ping_interval', 20)
+    WebSocket.ping_interval = config['limits']['ping_interval']
 
     # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.
     # open_camera() never fails: without a usable camera the app runs and says why.

@@ -1,11 +1,13 @@
 """Device configuration: one JSON file, merged over defaults, never fatal.
 
     from camdot import config
-    cfg = config.load('/config.json')      # a dict; defaults when missing or malformed
+    cfg = config.load(config.BOARD_PATH)   # a dict; defaults when missing or malformed
 
-On the board the file is `/config.json`; on the unix port `main.py` reads the file named by the
-`CAMDOT_CONFIG` environment variable. A missing file is normal (defaults); an unreadable or malformed
-one, or a value of the wrong type, is reported on the console and replaced by its default.
+On the board the file is BOARD_PATH (`/config.json`); on the unix port `main.py` reads the file
+named by the `CAMDOT_CONFIG` environment variable. A missing file is normal (defaults); an
+unreadable or malformed one, or a value of the wrong type, is reported on the console and replaced
+by its default. Every key, its default and its meaning: docs/configuration.md (a test checks that
+it, DEFAULTS and the keys the code reads agree).
 """
 import json
 
@@ -13,6 +15,8 @@ from camdot import atomic
 
 BOARD_PATH = '/config.json'
 SECRETS = ('token', 'password')
+# keys whose value may also be null (it then turns the feature off)
+NULLABLE = ('led_pin',)
 
 DEFAULTS = {
     'hostname': 'camdot',
@@ -25,9 +29,12 @@ DEFAULTS = {
     'token': '',
     # max_fps caps fps (also when changed live); stall_ms 0: two frame periods, >= 100 ms (see
     # camdot.stream); viewer_timeout_ms: a viewer that takes no frame that long is dropped (a
-    # dead connection); frames_dir '': the simulated camera's default (.deps/simcam).
+    # dead connection); frames_dir '': the simulated camera's default (.deps/simcam). The
+    # drivers' own: fb_count (cnadler), fb_location 'psram' or 'dram' (lemariva), xclk_freq in Hz
+    # (0: the driver's usual, 20 MHz cnadler, 10 MHz lemariva).
     'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12, 'max_fps': 30,
-               'stall_ms': 0, 'viewer_timeout_ms': 30000, 'frames_dir': ''},
+               'stall_ms': 0, 'viewer_timeout_ms': 30000, 'frames_dir': '',
+               'fb_count': 2, 'fb_location': 'psram', 'xclk_freq': 0},
     'max_clients': 4,
     'allowed_origins': [],
     'allowed_hosts': [],
@@ -36,6 +43,12 @@ DEFAULTS = {
                'max_headers': 32, 'max_header_bytes': 4096, 'max_line': 1024, 'max_body': 8192,
                'ping_interval': 20, 'max_sockets': 4},
     'settings_file': 'settings.json',
+    # the flash LED's GPIO (the led_intensity property; null: no LED)
+    'led_pin': 4,
+    # the Thing Description's base URL ('': from the request's Host header)
+    'base': '',
+    # the folder of the device page ('': the www folder beside camdot, /lib/camdot/www on a board)
+    'www_dir': '',
     # true: GET /debug/heap answers the free heap and the connection budgets (tests, soak)
     'debug': False,
 }
@@ -68,7 +81,7 @@ def merge(defaults, given, where=''):
         default = defaults[key]
         if isinstance(default, dict) and isinstance(value, dict):
             out[key] = merge(default, value, where + key + '.')
-        elif _same_type(default, value):
+        elif _same_type(default, value) or (value is None and key in NULLABLE):
             out[key] = value
         else:
             shown = '<hidden>' if key in SECRETS else repr(value)  # never log a secret

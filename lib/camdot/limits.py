@@ -27,15 +27,18 @@ from microdot import Request, Response
 
 from camdot import http11
 from camdot.compat import ticks_diff, ticks_ms
+from camdot.config import DEFAULTS
 from camdot.http11 import IN_BODY, Duplex, Refuse, is_upgrade, reply
 
 READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
 # socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
 VIEWER_PATHS = ('/stream', '/ws/stream')
-# The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's).
+# The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's);
+# their defaults are config.DEFAULTS', the one place they are written.
 SETTINGS = ('max_requests', 'max_sockets', 'header_timeout', 'request_timeout', 'write_timeout',
             'max_headers', 'max_header_bytes', 'max_line', 'max_body')
+_LIMITS = DEFAULTS['limits']
 
 
 class Conn(Duplex):
@@ -82,9 +85,12 @@ class Conn(Duplex):
 class Limits:
     """The budgets and deadlines of one server (see the module docstring)."""
 
-    def __init__(self, max_requests=4, max_viewers=4, header_timeout=10, request_timeout=30,
-                 max_headers=32, max_header_bytes=4096, max_line=1024, max_body=8192,
-                 write_timeout=20, max_sockets=4, clock=ticks_ms):
+    def __init__(self, max_requests=_LIMITS['max_requests'], max_viewers=DEFAULTS['max_clients'],
+                 header_timeout=_LIMITS['header_timeout'],
+                 request_timeout=_LIMITS['request_timeout'], max_headers=_LIMITS['max_headers'],
+                 max_header_bytes=_LIMITS['max_header_bytes'], max_line=_LIMITS['max_line'],
+                 max_body=_LIMITS['max_body'], write_timeout=_LIMITS['write_timeout'],
+                 max_sockets=_LIMITS['max_sockets'], clock=ticks_ms):
         self.max_requests = max_requests
         self.max_viewers = max_viewers
         self.max_sockets = max_sockets
@@ -260,7 +266,7 @@ def admit_viewer(request):
 def install(app, config):
     """Serve `app` within the limits of `config` (see the module docstring); returns the Limits."""
     cfg = config.get('limits', {})
-    given = {name: cfg[name] for name in SETTINGS if name in cfg}   # the defaults: Limits'
+    given = {name: cfg[name] for name in SETTINGS if name in cfg}   # else Limits' defaults
     if 'max_clients' in config:
         given['max_viewers'] = config['max_clients']
     lim = Limits(**given)

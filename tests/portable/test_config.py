@@ -60,3 +60,13 @@ def test_example_config_is_valid():
     cfg = config.load('config.example.json')
     assert cfg['wifi']['ssid'] == 'your-network'
     assert cfg['max_clients'] == 4
+
+
+def test_null_turns_off_a_nullable_key_only():
+    path = write('cfg-null.json', '{"led_pin": null, "http_port": null}')
+    try:
+        cfg = config.load(path)
+    finally:
+        remove(path)
+    assert cfg['led_pin'] is None          # no flash LED
+    assert cfg['http_port'] == 80          # null is the wrong type here: the default

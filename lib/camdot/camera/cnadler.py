@@ -37,6 +37,7 @@ PROPS = {
     'wb_mode': 'wb_mode', 'ae_level': 'ae_level', 'dcw': 'dcw', 'bpc': 'bpc', 'wpc': 'wpc',
     'raw_gma': 'raw_gma', 'lenc': 'lenc',
 }
+XCLK_HZ = 20000000   # the sensor clock when camera.xclk_freq is 0 (the default)
 WAIT_POLLS = 2000  # event-loop turns to wait for a frame before capture() waits itself
 FLAGS = ('colorbar', 'awb', 'awb_gain', 'agc', 'aec', 'aec2', 'hmirror', 'vflip', 'dcw', 'bpc',
          'wpc', 'raw_gma', 'lenc')
@@ -84,7 +85,7 @@ class CnadlerCamera(Camera):
             pixel_format=camera.PixelFormat.JPEG, frame_size=frame_size(self.framesize),
             jpeg_quality=percent(self.settings['quality']),
             fb_count=self.config.get('fb_count', 2), grab_mode=camera.GrabMode.LATEST,
-            xclk_freq=self.config.get('xclk_freq', 20000000), init=True)
+            xclk_freq=self.config.get('xclk_freq') or XCLK_HZ, init=True)
 
     def _deinit(self):
         if self._cam is not None:
