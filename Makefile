@@ -19,7 +19,7 @@ DEVICE ?=
 BOARD_STUBS := micropython-esp32-stubs==1.29.0.post1
 
 .PHONY: setup run test test-py test-mpy test-mpy-small test-autobahn bench-ws bench-ram bench bench-hub bench-stream clean \
-	typecheck deploy repl sim-board firmware relay bench-relay
+	typecheck deploy repl sim-board firmware relay bench-relay example
 
 # ---- set-up (idempotent: stamps make a second run a no-op) ----
 $(VENV)/.stamp: requirements.txt
@@ -75,6 +75,10 @@ setup: $(VENV)/.stamp $(DEPS)/.stamp $(DEPS)/simcam/.stamp $(DEPS)/node/.stamp $
 # ---- the device app on the unix port ----
 run: setup
 	CAMDOT_CONFIG=$(CONFIG) HTTP_PORT=$(HTTP_PORT) $(MPY) main.py
+
+# The README's example app (tools/example_app.py) on the unix port: http://127.0.0.1:8080/setpoint
+example: setup
+	$(MPY) tools/example_app.py
 
 # ---- the relay (host side): many viewers of many boards, each board seeing one (docs/relay.md) ----
 # make relay BOARD=porch=http://192.168.1.20[,shop=http://...] [HTTP_PORT=8090] [REDIS=redis://...]
