@@ -141,3 +141,10 @@ def computed(cfg, name):
     assert dotted(found) == ['camera.gain']
     problems = check(keys_read([('lib/camdot/new.py', source)]), config.DEFAULTS, read_doc())
     assert 'wifi.channel is read (lib/camdot/new.py:6) but not in config.DEFAULTS' in problems
+
+
+def test_the_example_config_uses_known_keys_only():
+    with open(os.path.join(ROOT, 'config.example.json'), encoding='utf-8') as f:
+        example = json.load(f)
+    unknown = dotted(leaves(example) - leaves(config.DEFAULTS))
+    assert unknown == [], 'config.example.json has keys config.DEFAULTS lacks: %s' % unknown
