@@ -49,8 +49,12 @@ def check(found, defaults, doc_text):
     known = leaves(defaults) | sections(defaults)
     for path in sorted(found):
         if path not in known:
-            problems.append('%s is read (%s) but not in config.DEFAULTS'
-                            % ('.'.join(path), ', '.join(found[path])))
+            line = '%s is read (%s) but not in config.DEFAULTS' % (
+                '.'.join(path), ', '.join(found[path]))
+            if path[0] == 'camera' and path[1:] in known:
+                line += (' (files under camera/ are taken to receive config["camera"]: see '
+                         'tests/host/config_keys.py)')
+            problems.append(line)
     for line in found.unresolved:
         problems.append('a computed config key the scan cannot follow: ' + line)
     for path in dotted(leaves(defaults) - set(found)):
