@@ -18,7 +18,7 @@ SECRETS = ('token', 'password')
 # keys whose value may also be null (it then turns the feature off)
 NULLABLE = ('led_pin',)
 
-DEFAULTS = {
+DEFAULTS = {  # type: dict
     'hostname': 'camdot',
     # reset_after_s: without a network that long after boot, the board resets (0: never); see
     # camdot.wifi_supervisor
