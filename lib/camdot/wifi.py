@@ -11,7 +11,7 @@ import json
 
 from camdot import atomic
 from camdot.compat import sleep_ms, ticks_diff, ticks_ms
-from camdot.config import BOARD_PATH
+from camdot.config import BOARD_PATH as CONFIG_PATH
 
 AP_IP = '192.168.4.1'       # ESP32 soft-AP default address
 SETUP_TIMEOUT_MS = 300000   # the setup page gives up after 5 min (see camdot.board.boot())
@@ -117,7 +117,7 @@ def scan(limit=12):
 
 # ---- config ----
 
-def save_wifi(ssid, password, path=BOARD_PATH):
+def save_wifi(ssid, password, path=CONFIG_PATH):
     """Store the Wi-Fi credentials in the config file atomically, keeping every other key.
 
     camdot.atomic writes it, so a power cut or a full flash leaves the old file or the new one,
@@ -212,7 +212,7 @@ def _token_ok(given, token):
     return False
 
 
-def handle_setup(stream, name, networks, token='', path=BOARD_PATH):
+def handle_setup(stream, name, networks, token='', path=CONFIG_PATH):
     """Serve one HTTP request of the setup page on `stream` (readline/read/write).
 
     Returns True once Wi-Fi credentials were saved (the caller then reboots).
@@ -287,7 +287,7 @@ def handle_setup(stream, name, networks, token='', path=BOARD_PATH):
     return True
 
 
-def serve_setup(sock, name, networks, token='', path=BOARD_PATH, timeout_ms=SETUP_TIMEOUT_MS,
+def serve_setup(sock, name, networks, token='', path=CONFIG_PATH, timeout_ms=SETUP_TIMEOUT_MS,
                 client_timeout=5):
     """Serve the setup page on a listening socket until credentials are saved (True) or
     `timeout_ms` passes (False). One client at a time, each with a socket timeout."""
@@ -314,7 +314,7 @@ def serve_setup(sock, name, networks, token='', path=BOARD_PATH, timeout_ms=SETU
     return False
 
 
-def run_setup(name, cfg, path=BOARD_PATH, port=80, timeout_ms=SETUP_TIMEOUT_MS):
+def run_setup(name, cfg, path=CONFIG_PATH, port=80, timeout_ms=SETUP_TIMEOUT_MS):
     """Listen on `port` and serve the setup page (see serve_setup)."""
     import socket
     networks = scan()
