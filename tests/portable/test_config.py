@@ -3,11 +3,16 @@ from camdot import config
 from harness import tmp_path, remove
 
 
-def load_text(name, text):
-    """config.load() of a scratch file holding `text`."""
+def write(name, text):
     path = tmp_path(name)
     with open(path, 'w') as f:
         f.write(text)
+    return path
+
+
+def load_text(name, text):
+    """config.load() of a scratch file holding `text`."""
+    path = write(name, text)
     try:
         return config.load(path)
     finally:
@@ -28,7 +33,11 @@ def test_missing_file_gives_defaults():
 
 
 def test_values_override_defaults_and_nested_dicts_merge():
-    cfg = load_text('cfg-ok.json', '{"hostname": "porch", "camera": {"fps": 10}, "extra": [1]}')
+    path = write('cfg-ok.json', '{"hostname": "porch", "camera": {"fps": 10}, "extra": [1]}')
+    try:
+        cfg = config.load(path)
+    finally:
+        remove(path)
     assert cfg['hostname'] == 'porch'
     assert cfg['camera']['fps'] == 10
     assert cfg['camera']['framesize'] == 'QVGA'
@@ -37,24 +46,32 @@ def test_values_override_defaults_and_nested_dicts_merge():
 
 def test_malformed_json_falls_back_to_defaults():
     for text in ('{"hostname": ', '', 'null', '[1, 2]', '\x00\xff'):
-        cfg = load_text('cfg-bad.json', text)
+        path = write('cfg-bad.json', text)
+        try:
+            cfg = config.load(path)
+        finally:
+            remove(path)
         assert cfg == config.DEFAULTS, text
 
 
 def test_wrong_types_keep_the_default():
-    cfg = load_text('cfg-types.json', '{"max_clients": "many", "camera": {"fps": true}, "token": 5}')
+    path = write('cfg-types.json', '{"max_clients": "many", "camera": {"fps": true}, "token": 5}')
+    try:
+        cfg = config.load(path)
+    finally:
+        remove(path)
     assert cfg['max_clients'] == 4
     assert cfg['camera']['fps'] == 20
     assert cfg['token'] == ''
-
-
-def test_example_config_is_valid():
-    cfg = config.load('config.example.json')
-    assert cfg['wifi']['ssid'] == 'your-network'
-    assert cfg['max_clients'] == 4
 
 
 def test_null_turns_off_a_nullable_key_only():
     cfg = load_text('cfg-null.json', '{"led_pin": null, "http_port": null}')
     assert cfg['led_pin'] is None          # no flash LED
     assert cfg['http_port'] == 80          # null is the wrong type here: the default
+
+
+def test_example_config_is_valid():
+    cfg = config.load('config.example.json')
+    assert cfg['wifi']['ssid'] == 'your-network'
+    assert cfg['max_clients'] == 4
