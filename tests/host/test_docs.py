@@ -84,6 +84,24 @@ def test_every_relative_link_in_the_readme_and_docs_resolves():
     assert bad == []
 
 
+def test_every_camdot_module_the_docs_name_exists():
+    # `camdot.pubsub.pipe`, `camdot_relay.lease`: the module after the package must be there
+    named = []
+    for name in ['README.md'] + sorted(glob.glob(os.path.join(ROOT, 'docs', '*.md'))):
+        text = read(name)
+        for package, module in re.findall(r'\b(camdot|camdot_relay)\.([a-z_][a-z0-9_]*)', text):
+            named.append((os.path.basename(name), package, module))
+    assert len(named) > 30
+    folders = {'camdot': os.path.join(ROOT, 'lib', 'camdot'),
+               'camdot_relay': os.path.join(ROOT, 'tools', 'camdot_relay')}
+    hosts = ('local', 'fritz')      # host names in examples: camdot.local, camdot.fritz.box
+    missing = sorted({'%s: %s.%s' % (doc, package, module) for doc, package, module in named
+                      if module not in hosts
+                      and not os.path.exists(os.path.join(folders[package], module + '.py'))
+                      and not os.path.isdir(os.path.join(folders[package], module))})
+    assert missing == []
+
+
 def test_the_readme_stays_short():
     # the README is the five-minute read; the rest belongs in docs/ (one file per topic)
     assert len(read('README.md').encode()) < 12000
