@@ -34,11 +34,10 @@ READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
 # socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
 VIEWER_PATHS = ('/stream', '/ws/stream')
-# The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's);
-# their defaults are config.DEFAULTS', the one place they are written.
+# The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's).
 SETTINGS = ('max_requests', 'max_sockets', 'header_timeout', 'request_timeout', 'write_timeout',
             'max_headers', 'max_header_bytes', 'max_line', 'max_body')
-_LIMITS = DEFAULTS['limits']
+_LIMITS = DEFAULTS['limits']   # their defaults: config.DEFAULTS is the one place they are written
 
 
 class Conn(Duplex):
