@@ -394,3 +394,27 @@ def test_binary_payload_is_a_fresh_buffer_per_message():
     b = p.next()[1]
     a[0] = 0
     assert b == b'second' and a == b'\x00irst'
+
+
+def test_small_whole_messages_read_in_one_go_match_the_steps():
+    # A whole small message in one chunk is read in one go (Parser._small_message), byte by
+    # byte it goes through the steps: the same events and the same close code either way, at
+    # the edges of what the one-go path takes.
+    bad_utf8 = b'ok \xed\xa0\x80'
+    cases = [
+        (raw(OP_TEXT, 'x' * 125), {}, [(OP_TEXT, 'x' * 125)], None),
+        (raw(OP_BINARY, b''), {}, [(OP_BINARY, b'')], None),
+        (raw(OP_TEXT, ''), {}, [(OP_TEXT, '')], None),
+        (raw(OP_BINARY, b'abc', key=None), {'client': True}, [(OP_BINARY, b'abc')], None),
+        (raw(OP_BINARY, b'abc'), {'client': True}, [], 1002),                # masked to a client
+        (raw(OP_BINARY, b'abc', key=None), {}, [], 1002),                    # unmasked to a server
+        (raw(OP_TEXT, bad_utf8), {}, [], 1007),
+        (raw(OP_TEXT, 'h\u00e9', rsv=4), {}, [], 1002),
+        (raw(OP_BINARY, b'12345'), {'max_message': 5}, [(OP_BINARY, b'12345')], None),
+        (raw(OP_BINARY, b'123456'), {'max_message': 5}, [], 1009),
+        (raw(OP_TEXT, 'a', fin=False) + raw(OP_TEXT, 'b'), {}, [], 1002),   # not a continuation
+        (raw(OP_TEXT, 'a', fin=False) + raw(OP_CONT, 'b'), {}, [(OP_TEXT, 'ab')], None),
+    ]
+    for stream, kw, events, code in cases:
+        assert run(stream, None, **kw) == (events, code), (stream, kw)
+        assert run(stream, 1, **kw) == (events, code), (stream, kw)

@@ -183,6 +183,11 @@ class Parser:
                 if left < 0:
                     hn = self._hn
                     if hn == 0 and k > 1:
+                        k = self._small_message(mv, i, n)
+                        if k:
+                            i += k
+                            continue
+                        k = n - i
                         # A header starts here: take all of it that is here at once (its size
                         # as _header_bytes works it out from the second byte).
                         size = mv[i + 1] & _LENGTH
@@ -209,6 +214,36 @@ class Parser:
         except ProtocolError as exc:
             self.error = exc
             self.violation(exc)
+
+    def _small_message(self, mv, i, n):
+        # The common case in one go: a whole text or binary message in one frame with a 7-bit
+        # length, all of it in mv[i:n], its first byte FIN and the opcode (no reserved bit), its
+        # masking the role's, and no fragmented message in progress. Returns the bytes it took,
+        # or 0: any other frame, and any that breaks a rule, goes through the steps, which check
+        # it (only the frames that pass every check are taken here). It skips the steps' state:
+        # half the cost of a 16 B message.
+        b0 = mv[i]
+        if b0 != _FIN | OP_TEXT and b0 != _FIN | OP_BINARY or self._mop:
+            return 0
+        b1 = mv[i + 1]
+        length = b1 & _LENGTH
+        masked = b1 >= _MASKED
+        if masked == self.client or length >= _LENGTH_16:
+            return 0
+        start = i + 6 if masked else i + 2
+        end = start + length
+        if end > n or 0 < self.max_message < length:
+            return 0
+        msg = bytearray(mv[start:end])
+        if masked:
+            mask_range(msg, 0, length, mv[i + 2:start], 0)
+        op = b0 & _OPCODE
+        if op == OP_TEXT:
+            if scan(msg, 0, length, 0):
+                return 0             # invalid UTF-8: the steps fail the connection for it
+            msg = str(msg, 'utf-8')
+        self.emit(op, msg)
+        return end - i
 
     # ---- the steps of a frame ----
 
