@@ -6,8 +6,8 @@
     if board.safe_mode(): ...     # main.py: don't start the app
     board.state                   # what boot found: {'safe', 'mode', 'ip', ...}
 
-The boot sequence itself is camdot.boot_sequence, imported by boot() and dropped again, so the
-app's heap carries neither it nor the Wi-Fi setup page (camdot.wifi). The watchdog is
+The boot sequence itself is camdot.boot_sequence, imported by boot() and dropped again with the
+rest of BOOT_ONLY, so the app's heap carries neither it nor Wi-Fi's setup page. The watchdog is
 camdot.watchdog. Importing this module is harmless anywhere: `network` and `machine` are imported
 only when a function needs them (tests put fakes in sys.modules).
 
@@ -22,14 +22,12 @@ from camdot.compat import ON_BOARD  # noqa: F401 (the board's question, answered
 
 SAFE_FLAG = '/safemode'     # exists -> safe mode (delete it to leave)
 SAFE_WINDOW_MS = 1000       # how long boot watches the safe-mode pin; the red LED is lit meanwhile
+# What only boot uses: dropped once it is done.
+BOOT_ONLY = ('camdot.boot_sequence', 'camdot.wifi_setup', 'camdot.wifi', 'camdot.html')
 
 # What boot() found; main.py reads it (the interpreter keeps modules from boot.py to main.py).
 # safe: the reason or ''; mode: 'station' / 'ap' / ''; ip: the board's address or ''.
 state = {'booted': False, 'safe': '', 'mode': '', 'ip': ''}
-
-
-def log(msg):
-    print('camdot board:', msg)
 
 
 def safe_mode(flag=None):
@@ -41,12 +39,14 @@ def safe_mode(flag=None):
 
 
 def boot(path=None, setup_timeout_ms=None):
-    """boot.py's whole job: camdot.boot_sequence.run(), then that module is dropped again."""
+    """boot.py's whole job: camdot.boot_sequence.run(), which records what it finds in `state`;
+    then the boot-only modules are dropped again. Never raises (but KeyboardInterrupt)."""
     from camdot import boot_sequence
     try:
-        return boot_sequence.run(path, setup_timeout_ms)
+        return boot_sequence.run(state, path, setup_timeout_ms, SAFE_FLAG, SAFE_WINDOW_MS)
     finally:
-        drop('camdot.boot_sequence')
+        for name in BOOT_ONLY:
+            drop(name)
 
 
 def drop(name):

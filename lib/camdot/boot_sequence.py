@@ -2,16 +2,14 @@
 access point. Bounded in time; never raises (but KeyboardInterrupt).
 
     from camdot import boot_sequence
-    boot_sequence.run()           # what boot.py does; records what it found in camdot.board.state
+    boot_sequence.run(state, path, setup_timeout_ms, '/safemode', 1000)   # what board.boot() does
 
-camdot.board.boot() imports this module and drops it again afterwards, with camdot.wifi: the
-app's heap carries neither.
+It records what it finds in `state` (camdot.board.state). camdot.board.boot() imports this module
+and drops it again afterwards, with the Wi-Fi setup page: the app's heap carries neither.
 """
 import sys
 
-from camdot import board
 from camdot.atomic import exists
-from camdot.board import log, state
 from camdot.compat import print_exception, sleep_ms, ticks_diff, ticks_ms
 
 SAFE_PIN = 0                # IO0 (the BOOT button of the ESP32-CAM-MB), held low just after reset
@@ -20,10 +18,13 @@ PIN_POLL_MS = 20            # how often the safe-mode pin is read in its window
 SOFT_RESET_WIFI = (5000, 1) # after a soft reset: one 5 s try to join the network
 
 
-def pin_held(pin_id=SAFE_PIN, window_ms=None, led_id=STATUS_LED):
+def log(msg):
+    print('camdot boot:', msg)
+
+
+def pin_held(pin_id, window_ms, led_id=STATUS_LED):
     """True when `pin_id` reads low (button pressed) during the window. The LED is lit meanwhile."""
     from machine import Pin
-    window_ms = board.SAFE_WINDOW_MS if window_ms is None else window_ms
     pin = Pin(pin_id, Pin.IN, Pin.PULL_UP)
     led = Pin(led_id, Pin.OUT, value=0)
     try:
@@ -37,10 +38,9 @@ def pin_held(pin_id=SAFE_PIN, window_ms=None, led_id=STATUS_LED):
         led.value(1)
 
 
-def check_safe_mode(flag=None, pin_id=SAFE_PIN, window_ms=None):
-    """The reason for safe mode ('flag file' / 'pin'), or None. Errors count as 'no'."""
-    flag = flag or board.SAFE_FLAG
-    window_ms = board.SAFE_WINDOW_MS if window_ms is None else window_ms
+def check_safe_mode(flag, pin_id, window_ms):
+    """The reason for safe mode: the file `flag` exists, or the pin `pin_id` is held low within
+    `window_ms` (0: not watched); None. Errors count as 'no'."""
     if exists(flag):
         return 'flag file ' + flag
     if pin_id is not None and window_ms > 0:
@@ -69,8 +69,9 @@ def soft_reset():
         return False
 
 
-def run(path=None, setup_timeout_ms=None):
-    """boot.py's whole job. Bounded in time; logs and swallows every error but KeyboardInterrupt.
+def run(state, path, setup_timeout_ms, safe_flag, safe_window_ms):
+    """boot.py's whole job, recorded in `state` as it goes (see camdot.board.state); returns it.
+    Bounded in time; logs and swallows every error but KeyboardInterrupt.
 
     1. safe mode (flag file or pin) -> nothing else; main.py will not start the app;
     2. hostname, then the configured Wi-Fi (bounded retries);
@@ -87,11 +88,11 @@ def run(path=None, setup_timeout_ms=None):
         soft = soft_reset()
         from camdot import watchdog
         watchdog.after_reset(soft)
-        reason = check_safe_mode(window_ms=0 if soft else None)
+        reason = check_safe_mode(safe_flag, SAFE_PIN, 0 if soft else safe_window_ms)
         state['safe'] = reason or ''
         if reason:
             log('SAFE MODE (%s): the app will not start. Leave it: remove %s and reset.'
-                % (reason, board.SAFE_FLAG))
+                % (reason, safe_flag))
             return state
         cfg = config.load(path)
         try:
@@ -117,8 +118,9 @@ def run(path=None, setup_timeout_ms=None):
         name = wifi.ap_name(network.WLAN(network.STA_IF).config('mac'))
         wifi.start_ap(name)
         state['mode'], state['ip'] = 'ap', wifi.AP_IP
-        if wifi.run_setup(name, cfg, path, timeout_ms=setup_timeout_ms or wifi.SETUP_TIMEOUT_MS) \
-                or ssid:
+        from camdot import wifi_setup
+        timeout_ms = setup_timeout_ms or wifi_setup.SETUP_TIMEOUT_MS
+        if wifi_setup.run_setup(name, cfg, path, timeout_ms=timeout_ms) or ssid:
             log('restarting')
             import machine
             machine.reset()
@@ -126,7 +128,5 @@ def run(path=None, setup_timeout_ms=None):
     except Exception as exc:
         log('boot error (continuing): %r' % exc)
         print_exception(exc)
-    finally:
-        board.drop('camdot.wifi')
     return state
 

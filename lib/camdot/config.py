@@ -107,3 +107,28 @@ def load(path=None, defaults=DEFAULTS):
         _warn('%s must hold a JSON object; using defaults' % path)
         return merge(defaults, {})
     return merge(defaults, given)
+
+
+def save_section(path, name, values):
+    """Set the keys of `values` in section `name` of the config file at `path`, keeping every
+    other key (the Wi-Fi setup page saves the network this way).
+
+    camdot.atomic writes it, so a power cut or a full flash leaves the old file or the new one,
+    never half of one; OSError when it could not be saved. A malformed existing file is kept as
+    path + '.bad'.
+    """
+    data = {}  # type: dict
+    try:
+        text = atomic.read(path)
+        data = json.loads(text) if text is not None else {}
+        if not isinstance(data, dict):
+            raise ValueError('not an object')
+    except ValueError:
+        _warn('%s is malformed; kept as %s.bad' % (path, path))
+        atomic.rename(path, path + '.bad')
+        data = {}
+    section = data.get(name)
+    section = dict(section) if isinstance(section, dict) else {}
+    section.update(values)
+    data[name] = section
+    atomic.write(path, json.dumps(data))

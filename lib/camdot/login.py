@@ -17,6 +17,7 @@ import os
 from microdot import Response
 
 from camdot.compat import ticks_diff, ticks_ms
+from camdot.html import escape, page
 from camdot.http11 import client_ip, is_upgrade
 from camdot.secret import digest, same_digest
 
@@ -93,14 +94,10 @@ class Sessions:
             self.ids.remove(d)
 
 
-LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>%s - log in</title></head>
-<body><h1>%s</h1><form method="post" action="/login"><p>%s</p>
+LOGIN_FORM = """<h1>%s</h1><form method="post" action="/login"><p>%s</p>
 <input type="hidden" name="next" value="%s">
 <label>Token <input type="password" name="token" autofocus required></label>
-<button>Log in</button></form></body></html>
-"""
+<button>Log in</button></form>"""
 HTML = {'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store'}
 
 
@@ -109,10 +106,6 @@ def safe_next(path):
     if not path or path[0] != '/' or path[1:2] in ('/', '\\') or '\r' in path or '\n' in path:
         return '/'
     return path
-
-
-def _escape(text):
-    return text.replace('&', '&amp;').replace('"', '&quot;').replace('<', '&lt;').replace('>', '&gt;')
 
 
 class Login:
@@ -128,7 +121,7 @@ class Login:
 
     def __init__(self, token, title='camdot', throttle=None, sessions=None):
         self.key = digest(token)  # the token itself is not kept
-        self.title = _escape(title)
+        self.title = title
         self.throttle = throttle or Throttle()
         self.sessions = sessions or Sessions()
 
@@ -152,14 +145,17 @@ class Login:
         return same_digest(digest(token), self.key)
 
     def page(self, request, message, status=401, next_path=None):
-        body = LOGIN_PAGE % (self.title, self.title, message,
-                             _escape(safe_next(next_path or request.url)))
+        body = page(self.title + ' - log in', LOGIN_FORM % (
+            escape(self.title), message, escape(safe_next(next_path or request.url))))
         headers = dict(HTML)
         if status == 401:
             headers['WWW-Authenticate'] = 'Bearer realm="%s"' % self.realm
         return body, status, headers
 
-    def refuse(self, request, status, message, wait_ms=0):
+    def denied(self, request, status, message, wait_ms=0):
+        """The answer to a request let in neither by a session nor by its token: 401 with a
+        challenge, or 429 after too many wrong tokens (`wait_ms` left); the login page as its
+        body for a browser asking for a page."""
         if status == 429:
             headers = {'Retry-After': str(wait_ms // 1000 + 1)}
         else:
@@ -179,16 +175,16 @@ class Login:
             return None
         token = self.credential(request)
         if token is None:
-            return self.refuse(request, 401, 'Log in to use this device.')
+            return self.denied(request, 401, 'Log in to use this device.')
         ip = client_ip(request)
         wait = self.throttle.wait(ip)
         if wait:
-            return self.refuse(request, 429, 'Too many wrong tokens; try again later.', wait)
+            return self.denied(request, 429, 'Too many wrong tokens; try again later.', wait)
         if self.check_token(token):
             self.throttle.succeeded(ip)
             return None
         self.throttle.failed(ip)
-        return self.refuse(request, 401, 'Wrong token.')
+        return self.denied(request, 401, 'Wrong token.')
 
     async def login(self, request):
         if request.method == 'GET':

@@ -9,14 +9,16 @@
 The ESP32's watchdog can't be stopped and survives a soft reset; RTC memory (WDT_MARK) says
 whether main.py armed it since the last hard reset.
 """
-from camdot.board import log
-
 WATCHDOG_MS = 30000         # main.py's watchdog timeout (config 'watchdog_ms')
 WATCHDOG_MIN_MS = 1000      # shorter ones are raised to this (the app could never feed them)
 FEEDS_PER_TIMEOUT = 4       # the watchdog is fed this often per timeout (a quarter of it)
 WDT_MARK = b'camdot-wdt'    # in RTC memory while main.py's watchdog may be armed
 
 _parked = []  # type: list  # the machine.Timer feeding the watchdog while the app does not
+
+
+def log(msg):
+    print('camdot watchdog:', msg)
 
 
 def _rtc_memory(data=None):

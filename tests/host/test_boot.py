@@ -11,7 +11,7 @@ import urllib.request
 import fake_network   # tests/portable (pytest.ini puts it on the path)
 from servers import MICROPYPATH, MPY, ROOT, free_port, wait_for_port
 
-from camdot import wifi
+from camdot import wifi_setup
 
 
 def run_boot(argv, tmp_path):
@@ -43,7 +43,7 @@ def test_setup_page_over_a_socket_saves_and_returns(tmp_path):
     result = []
     try:
         thread = threading.Thread(target=lambda: result.append(
-            wifi.run_setup('camdot-B2C3', {'token': ''}, str(config), port=port, timeout_ms=20000)))
+            wifi_setup.run_setup('camdot-B2C3', {'token': ''}, str(config), port=port, timeout_ms=20000)))
         thread.start()
         wait_for_port(port)
         with urllib.request.urlopen('http://127.0.0.1:%d/' % port, timeout=5) as res:

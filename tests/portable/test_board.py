@@ -8,7 +8,7 @@ import fake_network
 from board_fixtures import setup, teardown, write
 from harness import raises, remove, tmp_path, until
 
-from camdot import board, boot_sequence, watchdog, wifi
+from camdot import board, boot_sequence, watchdog, wifi, wifi_setup
 
 
 def test_import_touches_no_hardware_module():
@@ -66,14 +66,15 @@ def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1, rtc=b''):
     write(path, json.dumps(cfg))
     setup(air, levels, cause=cause, rtc=rtc)
     board.SAFE_FLAG = tmp_path('no-such-flag')
-    sys.modules['camdot.wifi'] = wifi   # boot() drops it after use; patches below go to this one
+    sys.modules['camdot.wifi'] = wifi   # boot() drops them after use; patches below go to these
+    sys.modules['camdot.wifi_setup'] = wifi_setup
     seen = []
-    real = wifi.run_setup
+    real = wifi_setup.run_setup
 
     def fake_setup(name, cfg, path, timeout_ms=0):
         seen.append(name)
         return setup_result
-    wifi.run_setup = fake_setup
+    wifi_setup.run_setup = fake_setup
     try:
         try:
             state = board.boot(path)
@@ -81,7 +82,7 @@ def boot_with(cfg, air=None, setup_result=False, levels=None, cause=1, rtc=b''):
             state = 'reset'
         return state, seen
     finally:
-        wifi.run_setup = real
+        wifi_setup.run_setup = real
         remove(path)
 
 
@@ -90,7 +91,8 @@ def test_boot_joins_configured_wifi():
         state, seen = boot_with({'hostname': 'porch', 'wifi': {'ssid': 'home', 'password': 'secret-pw'}},
                                 {'home': ('secret-pw', 2)})
         assert state['mode'] == 'station' and state['ip'] == '192.168.1.50'
-        assert 'camdot.wifi' not in sys.modules   # dropped: the app's heap doesn't carry it
+        for name in board.BOOT_ONLY:              # dropped: the app's heap doesn't carry them
+            assert name not in sys.modules, name
         assert seen == []
         assert fake_network.hostname() == 'porch'
         assert not fake_network.WLAN(fake_network.AP_IF).active()

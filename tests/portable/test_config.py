@@ -1,5 +1,8 @@
-"""Config loading: defaults, merging, and never failing on a bad file (portable)."""
-from camdot import config
+"""Config loading: defaults, merging, and never failing on a bad file; writing one section
+(portable)."""
+import json
+
+from camdot import atomic, config
 from harness import tmp_path, remove
 
 
@@ -75,3 +78,34 @@ def test_example_config_is_valid():
     cfg = config.load('config.example.json')
     assert cfg['wifi']['ssid'] == 'your-network'
     assert cfg['max_clients'] == 4
+
+
+# ---- writing: the Wi-Fi setup page saves the network with save_section ----
+
+def test_save_section_keeps_other_keys_and_leaves_no_temp_file():
+    path = write('board-config.json',
+                 json.dumps({'hostname': 'porch', 'token': 't0k', 'wifi': {'ssid': 'old', 'x': 1}}))
+    try:
+        config.save_section(path, 'wifi', {'ssid': 'new net', 'password': 'pass word 1'})
+        data = json.loads(atomic.read(path))
+        assert data['hostname'] == 'porch' and data['token'] == 't0k'
+        assert data['wifi'] == {'ssid': 'new net', 'password': 'pass word 1', 'x': 1}
+        assert not atomic.exists(path + '.tmp')
+    finally:
+        remove(path)
+
+
+def test_save_section_creates_file_and_keeps_a_malformed_one_aside():
+    path = tmp_path('board-config2.json')
+    remove(path)
+    try:
+        config.save_section(path, 'wifi', {'ssid': 'home', 'password': ''})
+        assert json.loads(atomic.read(path)) == {'wifi': {'ssid': 'home', 'password': ''}}
+        write('board-config2.json', '{"hostname": ')
+        config.save_section(path, 'wifi', {'ssid': 'home2', 'password': 'abcdefgh'})
+        assert json.loads(atomic.read(path))['wifi']['ssid'] == 'home2'
+        with open(path + '.bad') as f:
+            assert f.read() == '{"hostname": '
+    finally:
+        remove(path)
+        remove(path + '.bad')
