@@ -1,4 +1,4 @@
-"""A topic broker over WebSocket on path `/`: camdot.pubsub's JSON protocol, on both runtimes.
+"""A topic broker over WebSocket on path `/`: camdot.hub_socket's JSON protocol (PubSub), on both runtimes.
 
     .venv/bin/micropython tools/pubsub_server.py --port 8765 [--host 127.0.0.1] [--stats 0.5]
     .venv/bin/python tools/pubsub_server.py --port 8765
@@ -21,7 +21,7 @@ from microdot import Microdot  # noqa: E402
 
 from camdot.compat import mem_alloc, mem_free  # noqa: E402
 from camdot.hub import Hub, TopicError  # noqa: E402
-from camdot.pubsub import PubSub, pipe  # noqa: E402
+from camdot.hub_socket import PubSub, pipe  # noqa: E402
 from camdot.websocket import with_websocket  # noqa: E402
 
 USAGE = 'usage: pubsub_server.py --port N [--host 127.0.0.1] [--stats SECONDS]'
@@ -74,10 +74,10 @@ async def report(hub, ps, every):
         if hub.has_subscribers('$SYS/mem'):
             gc.collect()
             dropped = 0
-            for conn in ps.connections.values():
-                dropped += conn.dropped
+            for client in ps.clients.values():
+                dropped += client.dropped
             hub.publish('$SYS/mem', {'free': mem_free(), 'alloc': mem_alloc(),
-                                     'connections': len(ps.connections), 'dropped': dropped,
+                                     'connections': len(ps.clients), 'dropped': dropped,
                                      'subscriptions': len(hub.subscriptions())})
 
 

@@ -15,6 +15,8 @@ same small interface, so app code publishes and subscribes the same way in one p
 """
 import asyncio
 
+from microdot import iscoroutine
+
 from camdot.compat import print_exception
 
 
@@ -104,7 +106,7 @@ class Subscription:
     closed = False
     _levels = None  # the split filter of a wildcard subscription
     _event = None  # made on the first get() that has to wait
-    _task = None  # worker of a coroutine callback
+    _task = None  # worker of a coroutine callback, or the task fed_by() names: close() cancels it
     _ending = False
     _head = 0
     _count = 0
@@ -159,7 +161,7 @@ class Subscription:
             except Exception as exc:
                 self._report(exc)
                 return
-            if result is not None and hasattr(result, 'send'):
+            if result is not None and iscoroutine(result):
                 # A coroutine callback: from now on items queue here and one task awaits them in order.
                 self._alloc()
                 work = self._work(result)
@@ -230,6 +232,10 @@ class Subscription:
             self.close()
         elif self._event is not None:
             self._event.set()
+
+    def fed_by(self, task):
+        """`task` fills this subscription (e.g. by reading a socket): close() cancels it."""
+        self._task = task
 
     def close(self):
         """Stop delivery, discard pending items, wake a waiting get(). Idempotent."""

@@ -14,6 +14,8 @@ Every write path (HTTP, WebSocket, /control, settings file) goes through `write(
 """
 import json
 
+from microdot import iscoroutine
+
 OP_TYPE = 'https://w3c.github.io/web-thing-protocol/errors#'
 # TD 1.1's context after TD 1.0's (the form TD 1.1 section 5.3.1.1 allows): consumers built for
 # TD 1.0, such as node-wot 0.9 (Eclipse Thingweb), validate the first entry against 1.0's URI.
@@ -289,7 +291,7 @@ class Thing:
             input = check(schema, input, 'input')
         try:
             out = handler(input)
-            if out is not None and hasattr(out, 'send'):
+            if out is not None and iscoroutine(out):
                 out = await out
         except Exception as exc:
             raise _app_error(exc, name)

@@ -14,7 +14,7 @@
     /<name>/ws                 Web Thing Protocol (subprotocol webthingprotocol)
 
 Every viewer is one latest-wins hub subscription on relay/<name>/frame (the newest frame comes
-at once: it is retained), sent by camdot.pubsub.pipe: a slow viewer skips frames, never delays
+at once: it is retained), sent by camdot.hub_socket.pipe: a slow viewer skips frames, never delays
 another, and holds at most one frame plus its socket's buffer. The edge keeps nothing another
 edge needs: run as many as the audience needs, behind any load balancer that passes WebSocket
 upgrades. The viewers' token (`token`) is the board's scheme: Bearer, Basic password, or the
@@ -27,7 +27,7 @@ import os
 
 from microdot import Microdot, Response
 
-from camdot import limits, login, origins, pubsub, wtp
+from camdot import hub_socket, limits, login, origins, wtp
 from camdot.hub import SubscriptionClosed
 from camdot.thing import ThingError, problem
 from camdot.websocket import WebSocket, with_websocket
@@ -215,7 +215,7 @@ def create_edge(hub, names, token=None, base_url=None, max_viewers=2000, allowed
                 'board_state': view.state_doc()['state']}))
             if view.state_doc()['state'] != 'online':
                 await ws.send(view.status_text())
-            await pubsub.pipe(sub, ws)
+            await hub_socket.pipe(sub, ws)
         finally:
             sub.close()  # (pipe closes it too; not when the hello already failed)
 

@@ -1,4 +1,4 @@
-"""camdot.pubsub on real camdot.websocket sockets: our client against our server in one event loop
+"""camdot.hub_socket on real camdot.websocket sockets: our client against our server in one event loop
 over loopback TCP (portable: pytest on CPython, tools/mprun.py on the unix port)."""
 import asyncio
 import json
@@ -6,7 +6,7 @@ import json
 from microdot import Microdot
 
 from camdot.hub import Hub
-from camdot.pubsub import PubSub, messages, pipe
+from camdot.hub_socket import PubSub, messages, pipe
 from camdot.websocket import WebSocketError, connect, with_websocket
 from harness import araises, serve, until
 
@@ -42,7 +42,7 @@ async def serving(test):
     hub = Hub()
     ps = PubSub(hub)
     events = []
-    ps.on_close = lambda conn: events.append('conn %d closed' % conn.id)
+    ps.on_close = lambda client: events.append('client %d closed' % client.id)
     app = make_app(hub, ps, events)
     task, port = await serve(app)
     try:
@@ -91,12 +91,12 @@ async def test_json_protocol_between_two_clients():
         await b.send('{"type": "subscribe", "topic": "a/#/b"}')
         err = json.loads(await asyncio.wait_for(b.receive(), 5))
         assert err['type'] == 'error' and 'last' in err['error']
-        assert ps.send(min(ps.connections), 'direct') is True
+        assert ps.send(min(ps.clients), 'direct') is True
         assert await asyncio.wait_for(a.receive(), 5) == 'direct'
         await a.close()
         await b.close()
-        await until(lambda: ps.connections == {} and hub.subscriptions() == [])
-        assert sorted(events) == ['conn 1 closed', 'conn 2 closed']
+        await until(lambda: ps.clients == {} and hub.subscriptions() == [])
+        assert sorted(events) == ['client 1 closed', 'client 2 closed']
         await araises(WebSocketError, a.receive())
 
     await serving(test)

@@ -1,18 +1,20 @@
-"""camdot.pubsub against fake sockets: pipe, messages, hooks, the JSON protocol, slow clients (portable)."""
+"""camdot.hub_socket against fake sockets: pipe, messages, hooks, the JSON protocol, slow clients
+(portable)."""
 import asyncio
 import json
 
 from camdot.hub import Hub, Subscription
-from camdot.pubsub import PubSub, pipe, messages, closed_errors
-# The small microdot module's error, not camdot.websocket's: this suite also runs in a 256K heap.
-from microdot.websocket import WebSocketError
+from camdot import hub_socket
+from camdot.hub_socket import PubSub, pipe, messages
+from camdot.websocket import WebSocketError
 
 
 class FakeWS:
     """The WebSocket API the helpers use: send, receive (raises WebSocketError once closed), close."""
     BINARY = 2
 
-    def __init__(self, blocked=False):
+    def __init__(self, blocked=False, error=WebSocketError):
+        self.error = error        # what receive() and send() raise once closed
         self.sent = []
         self.incoming = Subscription(maxlen=64)
         self.closed = False
@@ -29,16 +31,16 @@ class FakeWS:
 
     async def receive(self):
         if self.closed:
-            raise WebSocketError('closed')
+            raise self.error('closed')
         try:
             return (await self.incoming.get())[1]
         except Exception:
-            raise WebSocketError('closed')
+            raise self.error('closed')
 
     async def send(self, data, opcode=None):
         await self.gate.wait()
         if self.closed:
-            raise WebSocketError('closed')
+            raise self.error('closed')
         self.sent.append(data)
 
     async def send_parts(self, opcode, parts):
@@ -52,9 +54,30 @@ class FakeWS:
         return [json.loads(m) for m in self.sent if isinstance(m, str)]
 
 
-def test_closed_errors_include_the_loaded_websocket_modules():
-    errors = closed_errors()
-    assert WebSocketError in errors and OSError in errors
+def test_closed_names_the_errors_of_a_socket_that_is_gone():
+    for error in (WebSocketError, OSError, EOFError):
+        assert error in hub_socket.CLOSED
+
+
+async def test_microdot_websocket_sockets_need_their_error_added_to_closed():
+    # microdot.websocket's own sockets raise its WebSocketError once closed: an unexpected error
+    # unless the program adds it to CLOSED, as the module docstring says.
+    from microdot.websocket import WebSocketError as MicrodotError
+    for added in (False, True):
+        saved = hub_socket.CLOSED
+        if added:
+            hub_socket.CLOSED += (MicrodotError,)
+        try:
+            ws = FakeWS(error=MicrodotError)
+            errors = []
+            hub = Hub()
+            task = asyncio.create_task(pipe(hub.subscribe('t'), ws, on_error=errors.append))
+            await spin()
+            ws.client_closes()
+            await asyncio.wait_for(task, 2)
+            assert len(errors) == (0 if added else 1), (added, errors)
+        finally:
+            hub_socket.CLOSED = saved
 
 
 async def spin(n=10):
@@ -200,7 +223,7 @@ async def test_protocol_subscribe_publish_unsubscribe():
     a.client_closes()
     await asyncio.wait_for(ta, 1)
     await asyncio.wait_for(tb, 1)
-    assert ps.connections == {}
+    assert ps.clients == {}
 
 
 async def test_protocol_errors_keep_the_connection_open():
@@ -260,11 +283,11 @@ async def test_broadcast_send_to_id_hooks_and_binary_payloads():
     hub = Hub()
     ps = PubSub(hub)
     events = []
-    ps.on_connect = lambda conn: events.append(('open', conn.id))
-    ps.on_close = lambda conn: events.append(('close', conn.id))
+    ps.on_connect = lambda client: events.append(('open', client.id))
+    ps.on_close = lambda client: events.append(('close', client.id))
     a, b = FakeWS(), FakeWS()
     ta, tb = await serve(ps, a), await serve(ps, b)
-    ids = sorted(ps.connections)
+    ids = sorted(ps.clients)
     assert events == [('open', ids[0]), ('open', ids[1])]
     assert ps.broadcast({'hello': 1}) == 2
     assert ps.send(ids[1], 'just b') is True
@@ -280,7 +303,7 @@ async def test_broadcast_send_to_id_hooks_and_binary_payloads():
     assert b.sent[-1] is frame
     a.client_closes()
     await asyncio.wait_for(ta, 1)
-    assert events[-1] == ('close', ids[0]) and list(ps.connections) == [ids[1]]
+    assert events[-1] == ('close', ids[0]) and list(ps.clients) == [ids[1]]
     b.client_closes()
     await asyncio.wait_for(tb, 1)
 
@@ -288,7 +311,7 @@ async def test_broadcast_send_to_id_hooks_and_binary_payloads():
 async def test_allow_hook_denies():
     hub = Hub()
     ps = PubSub(hub)
-    ps.allow = lambda conn, action, topic: not topic.startswith('camera/')
+    ps.allow = lambda client, action, topic: not topic.startswith('camera/')
     ws = FakeWS()
     task = await serve(ps, ws)
     ws.client_sends('{"type": "publish", "topic": "camera/frame", "data": 1}')
@@ -314,9 +337,9 @@ async def test_a_client_that_never_reads_does_not_block_the_others():
         await asyncio.sleep(0)
     await spin()
     assert [m['data'] for m in fast.json()] == list(range(40))
-    slow_conn = [c for c in ps.connections.values() if c.ws is slow][0]
-    assert slow_conn.outbox.pending == 4  # bounded: the rest was dropped and counted
-    assert slow_conn.dropped == 40 - 4 - 1  # one more is stuck in the blocked send
+    slow_client = [c for c in ps.clients.values() if c.ws is slow][0]
+    assert slow_client.outbox.pending == 4  # bounded: the rest was dropped and counted
+    assert slow_client.dropped == 40 - 4 - 1  # one more is stuck in the blocked send
     slow.gate.set()
     await spin()
     assert [m['data'] for m in slow.json()] == [0, 36, 37, 38, 39]
@@ -324,4 +347,4 @@ async def test_a_client_that_never_reads_does_not_block_the_others():
     fast.client_closes()
     await asyncio.wait_for(ts, 1)
     await asyncio.wait_for(tf, 1)
-    assert hub.subscriptions() == [] and ps.connections == {}
+    assert hub.subscriptions() == [] and ps.clients == {}

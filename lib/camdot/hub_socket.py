@@ -1,42 +1,37 @@
-"""The hub on WebSockets: pipe a subscription into a socket, read a socket as a subscription, and a
-connection manager with a JSON topic protocol.
+"""The hub over WebSockets: pipe a subscription into a socket, read a socket as a subscription, and
+PubSub, a server of many sockets speaking a JSON topic protocol.
 
+    from camdot.hub_socket import PubSub, pipe
     await pipe(hub.subscribe('camera/frame', policy='latest'), ws)   # a whole camera route
 
     ps = PubSub(hub)
     @app.route('/ws')
     @with_websocket
     async def topics(request, ws):
-        await ps.serve(ws)
+        await ps.serve(ws)            # one Client per socket, in ps.clients
 
 Client protocol (text messages, JSON): {"type": "subscribe"|"unsubscribe", "topic": FILTER},
 {"type": "publish", "topic": TOPIC, "data": ANY}; the server sends {"type": "message", "topic": T,
 "data": ANY} and {"type": "error", "error": "..."} (the connection stays open). A bytes-like payload
 goes out as {"type": "message", "topic": T, "binary": true} followed by one binary message.
+
+The sockets are camdot.websocket's (or any object with its receive/send/send_parts API).
 """
 import asyncio
 import json
-import sys
+
+from microdot import iscoroutine
 
 from camdot.compat import print_exception
 from camdot.hub import Subscription, SubscriptionClosed, TopicError, check_topic, split_filter
+from camdot.websocket import WebSocketError
 
 BUFFERS = (bytes, bytearray, memoryview)
-_BASE_CLOSED = (OSError, EOFError, SubscriptionClosed)
-
-
-def closed_errors():
-    """The exceptions that mean "the socket is gone": they end a loop quietly (others go to on_error).
-
-    The WebSocketError of whichever WebSocket module is loaded (camdot's or microdot's): a socket
-    object implies its module, and not importing one here saves its RAM when it is not used.
-    """
-    errors = _BASE_CLOSED
-    for name in ('camdot.websocket', 'microdot.websocket'):
-        mod = sys.modules.get(name)
-        if mod is not None:
-            errors = errors + (mod.WebSocketError,)
-    return errors
+#: What ends a loop quietly, as "the socket is gone" (any other exception goes to on_error):
+#: camdot.websocket's WebSocketError, a connection lost under it, the subscription closed. A
+#: program on microdot.websocket's own sockets adds that module's error:
+#: `hub_socket.CLOSED += (microdot.websocket.WebSocketError,)`.
+CLOSED = (WebSocketError, OSError, EOFError, SubscriptionClosed)
 
 
 def _encode(payload):
@@ -56,7 +51,7 @@ async def _send(ws, data):
 async def _call(fn, *args):
     # A hook may be a plain function or a coroutine function.
     result = fn(*args)
-    if result is not None and hasattr(result, 'send'):
+    if result is not None and iscoroutine(result):
         await result
 
 
@@ -70,14 +65,14 @@ async def _finish(error, on_close, on_error):
         await _call(on_close)
 
 
-async def _read(ws, on_message, sub, state, closed):
+async def _read(ws, on_message, sub, state):
     # Reads the socket so a peer's close (and pings) are seen while we only send; ends the pipe.
     try:
         while True:
             msg = await ws.receive()
             if on_message is not None:
                 await _call(on_message, msg)
-    except closed:
+    except CLOSED:
         pass
     except Exception as exc:
         state[0] = exc
@@ -95,13 +90,12 @@ async def pipe(sub, ws, encode=None, on_message=None, on_close=None, on_error=No
     closed, on_error(exc) gets an unexpected exception (printed if no hook), then on_close() runs.
     """
     state = [None]
-    closed = closed_errors()
-    reader = asyncio.create_task(_read(ws, on_message, sub, state, closed))
+    reader = asyncio.create_task(_read(ws, on_message, sub, state))
     try:
         while True:
             topic, payload = await sub.get()
             await _send(ws, _encode(payload) if encode is None else encode(topic, payload))
-    except closed:
+    except CLOSED:
         pass
     except Exception as exc:
         state[0] = exc
@@ -127,34 +121,34 @@ def messages(ws, maxlen=8, policy=None, topic=None, on_close=None, on_error=None
         try:
             while True:
                 sub.put(topic, await ws.receive())
-        except closed_errors():
+        except CLOSED:
             pass
         except Exception as exc:
             error = exc
         sub.end()  # the app still gets what was received before the close
         await _finish(error, on_close, on_error)
 
-    sub._task = asyncio.create_task(reader())  # Subscription.close() cancels it
+    sub.fed_by(asyncio.create_task(reader()))  # closing the subscription cancels the reader
     return sub
 
 
-class Connection:
-    """One client of a PubSub: `id`, `ws`, its topic filters, and a bounded outbox.
+class Client:
+    """One socket of a PubSub: `id`, `ws`, its topic filters, and a bounded outbox.
 
     When the client reads too slowly the oldest outgoing message is dropped (`dropped` counts).
     """
 
-    def __init__(self, manager, ws, id):
-        self.manager = manager
+    def __init__(self, pubsub, ws, id):
+        self.pubsub = pubsub
         self.ws = ws
         self.id = id
         self.subs = {}  # filter -> Subscription
-        self.outbox = Subscription('conn/%d' % id, maxlen=manager.max_queue)
+        self.outbox = Subscription('client/%d' % id, maxlen=pubsub.max_queue)
         self._seq = -1  # the hub publish last delivered: overlapping filters deliver once
         self._deliver_cb = self._deliver
 
     def __repr__(self):
-        return '<Connection %d %d filters, dropped=%d>' % (self.id, len(self.subs), self.dropped)
+        return '<Client %d %d filters, dropped=%d>' % (self.id, len(self.subs), self.dropped)
 
     @property
     def dropped(self):
@@ -171,21 +165,21 @@ class Connection:
         self.outbox.put(None, json.dumps({'type': 'error', 'error': text}))
 
     def _deliver(self, topic, payload):
-        hub = self.manager.hub
+        hub = self.pubsub.hub
         if hub.seq == self._seq:
             return
         self._seq = hub.seq
         if isinstance(payload, BUFFERS):
             self.outbox.put(topic, payload)  # the writer sends a header then the binary message
         else:
-            self.outbox.put(None, self.manager._message(topic, payload))
+            self.outbox.put(None, self.pubsub._message(topic, payload))
 
     def subscribe(self, pattern):
         if pattern in self.subs:
             return
-        if len(self.subs) >= self.manager.max_filters:
-            raise ValueError('too many subscriptions (max %d)' % self.manager.max_filters)
-        self.subs[pattern] = self.manager.hub.subscribe(pattern, maxlen=1, callback=self._deliver_cb)
+        if len(self.subs) >= self.pubsub.max_filters:
+            raise ValueError('too many subscriptions (max %d)' % self.pubsub.max_filters)
+        self.subs[pattern] = self.pubsub.hub.subscribe(pattern, maxlen=1, callback=self._deliver_cb)
 
     def unsubscribe(self, pattern):
         sub = self.subs.pop(pattern, None)
@@ -201,20 +195,21 @@ class Connection:
 
 
 class PubSub:
-    """Connections of many WebSocket clients over one Hub.
+    """Many WebSocket clients over one Hub, speaking the JSON topic protocol (module docstring).
 
         ps = PubSub(hub)
         await ps.serve(ws)            # in a WebSocket route, until the client goes
-        ps.broadcast({'t': 1})        # every connection
-        ps.send(conn_id, 'hello')     # one connection; False if it is gone
+        ps.broadcast({'t': 1})        # every client
+        ps.send(client_id, 'hello')   # one client; False if it is gone
+        ps.clients                    # {id: Client}
 
-    Hooks (plain or coroutine functions, None by default): on_connect(conn), on_close(conn),
-    on_error(conn, exc) (exceptions other than a closed socket; printed without a hook), and
-    allow(conn, action, topic) -> bool for 'subscribe'/'publish' (an access check).
+    Hooks (plain or coroutine functions, None by default): on_connect(client), on_close(client),
+    on_error(client, exc) (exceptions other than a closed socket; printed without a hook), and
+    allow(client, action, topic) -> bool for 'subscribe'/'publish' (an access check).
     """
-    #: Outgoing messages queued per connection before the oldest is dropped.
+    #: Outgoing messages queued per client before the oldest is dropped.
     max_queue = 16
-    #: Topic filters per connection.
+    #: Topic filters per client.
     max_filters = 16
 
     def __init__(self, hub, max_queue=None, max_filters=None):
@@ -223,14 +218,14 @@ class PubSub:
             self.max_queue = max_queue
         if max_filters is not None:
             self.max_filters = max_filters
-        self.connections = {}
+        self.clients = {}
         self.on_connect = self.on_close = self.on_error = self.allow = None
         self._next_id = 1
         self._msg_seq = -1
         self._msg_text = None
 
     def _message(self, topic, payload):
-        # One JSON encoding per publish, shared by every connection it reaches.
+        # One JSON encoding per publish, shared by every client it reaches.
         if self.hub.seq != self._msg_seq:
             try:
                 text = '{"type": "message", "topic": %s, "data": %s}' % (
@@ -242,54 +237,54 @@ class PubSub:
         return self._msg_text
 
     def broadcast(self, data):
-        """Queue data (str/bytes as is, else JSON, encoded once) on every connection; return how many."""
+        """Queue data (str/bytes as is, else JSON, encoded once) on every client; return how many."""
         data = _encode(data)
-        for conn in self.connections.values():
-            conn.outbox.put(None, data)
-        return len(self.connections)
+        for client in self.clients.values():
+            client.outbox.put(None, data)
+        return len(self.clients)
 
-    def send(self, conn_id, data):
-        """Queue data on one connection; False if there is no such connection."""
-        conn = self.connections.get(conn_id)
-        if conn is None:
+    def send(self, client_id, data):
+        """Queue data on one client; False if there is no such client."""
+        client = self.clients.get(client_id)
+        if client is None:
             return False
-        conn.send(data)
+        client.send(data)
         return True
 
     async def serve(self, ws):
         """Run the JSON protocol on ws until the client closes; releases everything after."""
-        conn = Connection(self, ws, self._next_id)
+        client = Client(self, ws, self._next_id)
         self._next_id += 1
-        self.connections[conn.id] = conn
+        self.clients[client.id] = client
         # A reader and a writer task: a writer stuck on a client that does not read must not stop
         # us from seeing that client's close, and the other way round. The first to end ends both.
         done = asyncio.Event()
         state = [None]
-        tasks = (asyncio.create_task(self._read(conn, done, state)),
-                 asyncio.create_task(self._write(conn, done, state)))
+        tasks = (asyncio.create_task(self._read(client, done, state)),
+                 asyncio.create_task(self._write(client, done, state)))
         try:
             if self.on_connect is not None:
-                await _call(self.on_connect, conn)
+                await _call(self.on_connect, client)
             await done.wait()
         except Exception as exc:
             state[0] = exc
         finally:
             for task in tasks:
                 task.cancel()
-            conn.close()
-            self.connections.pop(conn.id, None)
+            client.close()
+            self.clients.pop(client.id, None)
         if state[0] is not None:
             if self.on_error is None:
                 print_exception(state[0])
             else:
-                await _call(self.on_error, conn, state[0])
+                await _call(self.on_error, client, state[0])
         if self.on_close is not None:
-            await _call(self.on_close, conn)
+            await _call(self.on_close, client)
 
-    async def _write(self, conn, done, state):
+    async def _write(self, client, done, state):
         # The only task that sends on this socket: messages leave one at a time, in order.
-        ws = conn.ws
-        outbox = conn.outbox
+        ws = client.ws
+        outbox = client.outbox
         try:
             while True:
                 topic, data = await outbox.get()
@@ -297,39 +292,39 @@ class PubSub:
                     await ws.send('{"type": "message", "topic": %s, "binary": true}'
                                   % json.dumps(topic))
                 await ws.send(data)
-        except closed_errors():
+        except CLOSED:
             pass
         except Exception as exc:
             state[0] = exc
         finally:
             done.set()
 
-    async def _read(self, conn, done, state):
-        ws = conn.ws
+    async def _read(self, client, done, state):
+        ws = client.ws
         try:
             while True:
-                await self.handle(conn, await ws.receive())
-        except closed_errors():
+                await self.handle(client, await ws.receive())
+        except CLOSED:
             pass
         except Exception as exc:
             state[0] = exc
         finally:
             done.set()
 
-    async def handle(self, conn, msg):
+    async def handle(self, client, msg):
         """Process one client message (bad input gets an error message, never an exception)."""
         try:
             req = json.loads(msg)
         except Exception:
-            return conn.error('malformed JSON')
+            return client.error('malformed JSON')
         if not isinstance(req, dict):
-            return conn.error('expected a JSON object')
+            return client.error('expected a JSON object')
         kind = req.get('type')
         topic = req.get('topic')
         if kind not in ('subscribe', 'unsubscribe', 'publish'):
-            return conn.error('unknown type: %s' % (json.dumps(kind)[:40],))
+            return client.error('unknown type: %s' % (json.dumps(kind)[:40],))
         if not isinstance(topic, str):
-            return conn.error('%s needs a "topic" string' % kind)
+            return client.error('%s needs a "topic" string' % kind)
         try:
             if kind == 'publish':
                 check_topic(topic)
@@ -338,16 +333,16 @@ class PubSub:
             else:
                 split_filter(topic)
             if kind != 'unsubscribe' and self.allow is not None:
-                ok = self.allow(conn, kind, topic)
-                if ok is not None and hasattr(ok, 'send'):
+                ok = self.allow(client, kind, topic)
+                if ok is not None and iscoroutine(ok):
                     ok = await ok
                 if not ok:
-                    return conn.error('%s not allowed on %s' % (kind, topic))
+                    return client.error('%s not allowed on %s' % (kind, topic))
             if kind == 'subscribe':
-                conn.subscribe(topic)
+                client.subscribe(topic)
             elif kind == 'unsubscribe':
-                conn.unsubscribe(topic)
+                client.unsubscribe(topic)
             else:
                 self.hub.publish(topic, req.get('data'))
         except ValueError as exc:  # TopicError is a ValueError
-            conn.error(str(exc))
+            client.error(str(exc))

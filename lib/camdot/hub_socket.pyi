@@ -4,9 +4,7 @@ from camdot.hub import Hub, Subscription
 
 Hook = Callable[..., Optional[Awaitable[None]]]
 BUFFERS: tuple[type, ...]
-
-
-def closed_errors() -> tuple[type[BaseException], ...]: ...
+CLOSED: tuple[type[BaseException], ...]
 
 
 async def pipe(sub: Subscription, ws: Any,
@@ -19,8 +17,8 @@ def messages(ws: Any, maxlen: int = ..., policy: Optional[str] = ..., topic: Any
              on_close: Optional[Hook] = ..., on_error: Optional[Hook] = ...) -> Subscription: ...
 
 
-class Connection:
-    manager: PubSub
+class Client:
+    pubsub: PubSub
     ws: Any
     id: int
     subs: dict[str, Subscription]
@@ -40,15 +38,15 @@ class PubSub:
     max_queue: int
     max_filters: int
     hub: Hub
-    connections: dict[int, Connection]
+    clients: dict[int, Client]
     on_connect: Optional[Hook]
     on_close: Optional[Hook]
     on_error: Optional[Hook]
-    allow: Optional[Callable[[Connection, str, str], Union[bool, Awaitable[bool]]]]
+    allow: Optional[Callable[[Client, str, str], Union[bool, Awaitable[bool]]]]
 
     def __init__(self, hub: Hub, max_queue: Optional[int] = ...,
                  max_filters: Optional[int] = ...) -> None: ...
     def broadcast(self, data: Any) -> int: ...
-    def send(self, conn_id: int, data: Any) -> bool: ...
+    def send(self, client_id: int, data: Any) -> bool: ...
     async def serve(self, ws: Any) -> None: ...
-    async def handle(self, conn: Connection, msg: Union[str, bytes]) -> None: ...
+    async def handle(self, client: Client, msg: Union[str, bytes]) -> None: ...
