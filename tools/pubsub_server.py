@@ -19,6 +19,7 @@ import gc  # noqa: E402
 
 from microdot import Microdot  # noqa: E402
 
+from camdot import http11  # noqa: E402
 from camdot.compat import mem_alloc, mem_free  # noqa: E402
 from camdot.hub import Hub, TopicError  # noqa: E402
 from camdot.hub_socket import PubSub, pipe  # noqa: E402
@@ -65,6 +66,7 @@ def create_app(hub, ps):
             return
         await pipe(sub, ws)
 
+    http11.install(app)     # HTTP/1.1 answers, bounded requests
     return app
 
 

@@ -3,7 +3,8 @@
     .venv/bin/micropython tools/ws_echo.py --port 9001 [--host 127.0.0.1] [--max-message N]
     .venv/bin/python tools/ws_echo.py --port 9001
 
-Text is echoed as text, binary as binary, close codes are echoed. Options: --max-message N
+Text is echoed as text, binary as binary, close codes are echoed; HTTP is camdot.http11's (a
+refused upgrade is an `HTTP/1.1 403 Forbidden`, as any client reads it). Options: --max-message N
 (bytes, 0 = no limit, the default), --ping-interval S / --ping-timeout S (keepalive),
 --protocols a,b (subprotocols offered), --origins o1,o2 (Origin allow-list), --commands yes
 (text messages starting with '!' drive the server, for tests: see `command`).
@@ -16,6 +17,7 @@ import asyncio  # noqa: E402
 
 from microdot import Microdot  # noqa: E402
 
+from camdot import http11  # noqa: E402
 from camdot.websocket import WebSocket, with_websocket  # noqa: E402
 
 
@@ -86,6 +88,7 @@ def create_app(opts=None):
 
     app.route('/')(echo)
     app.route('/<path:path>')(echo)
+    http11.install(app)     # HTTP/1.1 answers (a refused upgrade too), bounded requests
     return app
 
 

@@ -1,9 +1,11 @@
 """HTTP/1.1 at microdot's edge: the request as the socket brings it, the response as it leaves.
 
     from camdot import http11
-    duplex = http11.Duplex(limits, reader, writer)   # camdot.limits.Conn is one
-    await app.handle_request(duplex, duplex)         # microdot reads and writes through it
-    app.before_request(http11.read_body)             # the last hook: after those that may refuse
+    app = Microdot()          # routes, before_request hooks (Host, Origin, login ...)
+    http11.install(app)       # then this: every connection through a Duplex, read_body last
+
+camdot.limits.install(app, config) does the same with its budgets and deadlines (its Connection
+is a Duplex); an app without them (tools/ws_echo.py, tools/pubsub_server.py) calls install().
 
 microdot 2.7.0 (its code is not changed) reads a request line, headers and a Content-Length body,
 and writes `HTTP/1.0 <code> N/A`. Around it:
@@ -26,11 +28,11 @@ and writes `HTTP/1.0 <code> N/A`. Around it:
   start `HTTP/1.1 <code> <reason phrase>` and say `Connection: close`: the server answers one
   request per connection. A Connection header the app set is dropped; a 101 is left as it is.
 
-Refusals before microdot has a request (Refuse) are written by reply(); `limits` catches them.
+Refusals before microdot has a request (RequestRefused) are answered by serve() with reply().
 """
 import asyncio
 
-from microdot.microdot import HTTPException, urldecode
+from microdot.microdot import HTTPException, Request, urldecode
 
 from camdot.compat import const, ticks_add, ticks_diff, ticks_ms
 
@@ -75,6 +77,22 @@ def reason(status):
     return REASONS.get(status, '')
 
 
+class Bounds:
+    """The size bounds a Duplex holds a request to, for install(): microdot's own for a line and a
+    body (Request.max_readline, Request.max_content_length, read when made), and for the header
+    fields, which microdot does not bound: MAX_HEADERS lines, MAX_HEADER_BYTES in all.
+    (camdot.limits.Limits has the device's, from its config.)"""
+    MAX_HEADERS = 100
+    MAX_HEADER_BYTES = 16384
+
+    def __init__(self, max_line=None, max_headers=MAX_HEADERS, max_header_bytes=MAX_HEADER_BYTES,
+                 max_body=None):
+        self.max_line = max_line or Request.max_readline
+        self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
+        self.max_body = max_body or Request.max_content_length
+
+
 def client_ip(request):
     """The client's address without the port (the unix port gives a raw sockaddr)."""
     addr = request.client_addr
@@ -90,11 +108,11 @@ def is_upgrade(request):
     return 'websocket' in request.headers.get('Upgrade', '').lower()
 
 
-class Refuse(BaseException):
+class RequestRefused(BaseException):
     """Raised while a request is read to answer it at once with `status` and close.
 
     Not an Exception: microdot's Request.create turns any Exception into a 400 with a traceback on
-    the console; this one goes past it to the server (camdot.limits), which answers with reply().
+    the console; this one goes past it to serve(), which answers with reply().
     """
 
     def __init__(self, status):
@@ -106,15 +124,15 @@ def _check_request_line(line):
     try:
         parts = line.decode().split()
     except UnicodeError:
-        raise Refuse(400)
+        raise RequestRefused(400)
     if len(parts) != 3 or not parts[2].startswith('HTTP/'):
-        raise Refuse(400)
+        raise RequestRefused(400)
     q = parts[1].find('?')
     if q >= 0 and '%' in parts[1]:
         try:
             urldecode(parts[1][q + 1:])  # what microdot does to the query string
         except Exception:
-            raise Refuse(400)
+            raise RequestRefused(400)
 
 
 def _is_codings(value):
@@ -130,13 +148,13 @@ def _chunk_size(line):
     """The size on a chunk-size line (RFC 9112 7.1: hex digits, then extensions, ignored)."""
     digits = line.partition(b';')[0].rstrip(b'\r\n').rstrip(b' \t')
     if not digits:
-        raise Refuse(400)
+        raise RequestRefused(400)
     for c in digits:
         if c not in _HEX:     # int(x, 16) also takes '0x', '+', '_' and spaces
-            raise Refuse(400)
+            raise RequestRefused(400)
     digits = digits.lstrip(b'0')
     if len(digits) > 6:       # over 16 MB: beyond any max_body, and no big integer for it
-        raise Refuse(413)
+        raise RequestRefused(413)
     return int(digits, 16) if digits else 0
 
 
@@ -144,8 +162,8 @@ class Duplex:
     """One connection as microdot reads its request and writes its response (see the module
     docstring); one object both ways, as MicroPython's own asyncio Stream is.
 
-    `limits` is anything with max_line, max_headers, max_header_bytes and max_body (a
-    camdot.limits.Limits); `reader` and `writer` are the connection's streams (the same object on
+    `limits` is anything with max_line, max_headers, max_header_bytes and max_body (a Bounds, or
+    a camdot.limits.Limits); `reader` and `writer` are the connection's streams (the same object on
     MicroPython). Reading: until the head is read, lines come from a small buffer filled with
     read(CHUNK), so that neither a line nor the header block can grow past its limit; once the
     buffer is empty (and no body waits for read_body), reads go straight to the reader (bound as
@@ -161,6 +179,7 @@ class Duplex:
     expect = False      # Expect: 100-continue
     held = False        # a body waits for read_body(); microdot was given none
     part = BEFORE_STATUS    # where microdot is in writing its response
+    refused = None      # the status serve() answered a RequestRefused with
 
     def __init__(self, limits, reader, writer):
         self.limits = limits
@@ -183,12 +202,12 @@ class Duplex:
     # ---- the head ----
 
     async def _line(self, limit, status):
-        """The next line with its b'\\n' (b'' at the end of the stream); Refuse(status) when it
-        is longer than `limit` bytes."""
+        """The next line with its b'\\n' (b'' at the end of the stream); RequestRefused(status)
+        when it is longer than `limit` bytes."""
         while True:
             i = self.buf.find(b'\n')
             if i >= limit or (i < 0 and len(self.buf) > limit):
-                raise Refuse(status)
+                raise RequestRefused(status)
             if i >= 0:
                 line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
                 return line
@@ -211,7 +230,7 @@ class Duplex:
             return line
         self.size += len(line)
         if self.lines > lim.max_headers + 1 or self.size > lim.max_header_bytes:
-            raise Refuse(431)
+            raise RequestRefused(431)
         if self.lines == 1:
             _check_request_line(line)
         else:
@@ -221,14 +240,14 @@ class Duplex:
     def _field(self, line):
         """Check one header field line and note the framing it announces."""
         if line[:1] in (b' ', b'\t'):
-            raise Refuse(400)     # obs-fold (RFC 9112 5.2)
+            raise RequestRefused(400)     # obs-fold (RFC 9112 5.2)
         name, colon, value = line.partition(b':')
         if not colon or not name or name[-1:] in (b' ', b'\t'):
-            raise Refuse(400)     # no name, or whitespace before the colon (RFC 9112 5.1)
+            raise RequestRefused(400)     # no name, or whitespace before the colon (RFC 9112 5.1)
         try:
             line.decode()         # as microdot does to every line
         except UnicodeError:
-            raise Refuse(400)
+            raise RequestRefused(400)
         name = name.lower()
         if name == b'content-length':
             # checked here, before microdot reads the body: it would read a body up to
@@ -236,27 +255,27 @@ class Duplex:
             # end of the stream on MicroPython)
             value = value.strip()
             if not value.isdigit() or self.length is not None:
-                raise Refuse(400)
+                raise RequestRefused(400)
             self.length = int(value)
             if self.length > self.limits.max_body:
-                raise Refuse(413)
+                raise RequestRefused(413)
         elif name == b'transfer-encoding':
             value = value.strip().lower()
             if self.chunked or not value:
-                raise Refuse(400)
+                raise RequestRefused(400)
             if value != b'chunked':
-                raise Refuse(501 if _is_codings(value) else 400)
+                raise RequestRefused(501 if _is_codings(value) else 400)
             self.chunked = True
         elif name == b'expect':
             if value.strip().lower() != b'100-continue':
-                raise Refuse(417)
+                raise RequestRefused(417)
             self.expect = True
 
     def _head_read(self):
         self.done = True
         if self.chunked:
             if self.length is not None:
-                raise Refuse(400)  # both framings: a request smuggling shape (RFC 9112 6.3)
+                raise RequestRefused(400)  # both framings: a request smuggling shape (RFC 9112 6.3)
             self.held = True
         elif self.expect and self.length:
             self.held = True
@@ -275,7 +294,7 @@ class Duplex:
     async def read_chunked(self):
         """Read a chunked body to its end (trailers dropped); return it decoded.
 
-        Refuse(413) once it grows past max_body, Refuse(400) when it is malformed.
+        RequestRefused(413) once it grows past max_body, RequestRefused(400) when it is malformed.
         """
         lim = self.limits
         parts = []
@@ -283,16 +302,16 @@ class Duplex:
         while True:
             line = await self._line(lim.max_line, 400)
             if not line.endswith(b'\n'):
-                raise Refuse(400)          # the stream ended
+                raise RequestRefused(400)          # the stream ended
             size = _chunk_size(line)
             if not size:
                 break
             total += size
             if total > lim.max_body:
-                raise Refuse(413)
+                raise RequestRefused(413)
             parts.append(await self._exactly(size))
             if await self._exactly(2) != b'\r\n':
-                raise Refuse(400)
+                raise RequestRefused(400)
         fields = 0
         while True:                        # the trailer section: read, checked, dropped
             line = await self._line(lim.max_line, 431)
@@ -300,20 +319,20 @@ class Duplex:
                 break
             fields += 1
             if not line.endswith(b'\n') or b':' not in line or line[:1] in (b' ', b'\t'):
-                raise Refuse(400)
+                raise RequestRefused(400)
             if fields > lim.max_headers:
-                raise Refuse(431)
+                raise RequestRefused(431)
         return b''.join(parts)
 
     async def read_held(self):
-        """Read the body the head held back (see read_body); Refuse as read_chunked does."""
+        """Read the body the head held back (see read_body); RequestRefused as read_chunked does."""
         try:
             if self.chunked:
                 body = await self.read_chunked()
             else:
                 body = await self._exactly(self.length)
         except EOFError:                   # the client went away mid-body (IncompleteReadError)
-            raise Refuse(400)
+            raise RequestRefused(400)
         self.held = False
         self._direct()
         return body
@@ -454,15 +473,71 @@ async def read_body(request):
         duplex.expect = False   # met: the client sends its body now
     try:
         body = await duplex.read_held()
-    except Refuse as exc:
+    except RequestRefused as exc:
         raise HTTPException(exc.status, 'Malformed chunked body' if exc.status == 400 else
                             reason(exc.status))
     _set_body(request, body)
     return None
 
 
+async def serve(handle, duplex):
+    """Run microdot's handle_request(duplex, duplex) for one connection (`handle`: the app's own,
+    before install() or camdot.limits replaced it). A RequestRefused is answered with its status
+    (reply()), then what the client still sends is read and dropped, and the connection closed;
+    a connection lost is closed quietly; any other error is logged and ends this connection only
+    (microdot would leave its socket open and the task failed). CancelledError is the caller's."""
+    writer = duplex.writer
+    try:
+        await handle(duplex, duplex)
+    except RequestRefused as exc:
+        duplex.refused = exc.status
+        await reply(writer, exc.status)
+        await duplex.discard()
+        await abort(writer)
+    except OSError:
+        await abort(writer)     # the peer went away; nothing to tell anyone
+    except Exception as exc:    # e.g. a MemoryError while microdot writes the response
+        print('camdot http11: connection dropped:', repr(exc))
+        await abort(writer)
+
+
+def install(app, bounds=None):
+    """Serve `app` the HTTP/1.1 way (see the module docstring): every connection read and written
+    through a Duplex held to `bounds` (default Bounds()), read_body() as the last before_request
+    hook. Call it after the app's own before_request hooks: a request they refuse is answered
+    without its body being read.
+
+        app = Microdot(); ...; http11.install(app)
+
+    (camdot.limits.install() does this itself, with its budgets: don't call both.)
+    """
+    bounds = bounds or Bounds()
+    handle = app.handle_request
+
+    async def handle_request(reader, writer):
+        await serve(handle, Duplex(bounds, reader, writer))
+
+    app.handle_request = handle_request   # start_server calls self.handle_request
+    app.before_request(read_body)
+
+
+async def abort(writer):
+    """Close a connection without waiting for a peer that may never read. CPython:
+    transport.abort() drops any unsent data. MicroPython: Stream.close() does nothing,
+    wait_closed() closes the socket."""
+    try:
+        t = getattr(writer, 'transport', None)
+        if t is not None:
+            t.abort()
+        else:
+            await writer.wait_closed()
+    except Exception:
+        pass
+
+
 async def reply(writer, status):
-    """Answer `status` on a connection microdot has no request for (a Refuse, a full server).
+    """Answer `status` on a connection microdot has no request for (a RequestRefused, a full
+    server).
 
     A few bytes on a connection that has sent nothing yet: drain() returns at once.
     """

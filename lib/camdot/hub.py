@@ -15,7 +15,7 @@ same small interface, so app code publishes and subscribes the same way in one p
 """
 import asyncio
 
-from microdot import iscoroutine
+from microdot import iscoroutine  # type: ignore[attr-defined]  # (not in microdot's .pyi)
 
 from camdot.compat import print_exception
 

@@ -20,7 +20,7 @@ The sockets are camdot.websocket's (or any object with its receive/send/send_par
 import asyncio
 import json
 
-from microdot import iscoroutine
+from microdot import iscoroutine  # type: ignore[attr-defined]  # (not in microdot's .pyi)
 
 from camdot.compat import print_exception
 from camdot.hub import Subscription, SubscriptionClosed, TopicError, check_topic, split_filter

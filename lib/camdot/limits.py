@@ -16,7 +16,7 @@ limits.request_timeout; a viewer whose write has not gone through for limits.wri
 (a client that stopped reading) is dropped. A MemoryError in a route is answered 503 (an overload,
 not a bug).
 
-Each connection is read and written through camdot.http11 (a Conn is an http11.Duplex): the
+Each connection is read and written through camdot.http11 (a Connection is an http11.Duplex): the
 request's size bounds (limits.max_line, max_headers, max_header_bytes, max_body: kept here with
 the budgets, one config section), chunked and `Expect: 100-continue` bodies, HTTP/1.1 answers. microdot's own Request.max_readline and max_content_length still apply as well.
 """
@@ -28,7 +28,7 @@ from microdot import Request, Response
 from camdot import http11
 from camdot.compat import ticks_diff, ticks_ms
 from camdot.config import DEFAULTS
-from camdot.http11 import IN_BODY, Duplex, Refuse, is_upgrade, reply
+from camdot.http11 import Duplex, abort, is_upgrade, reply
 
 READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
@@ -40,7 +40,7 @@ SETTINGS = ('max_requests', 'max_sockets', 'header_timeout', 'request_timeout', 
 _LIMITS = DEFAULTS['limits']   # their defaults: config.DEFAULTS is the one place they are written
 
 
-class Conn(Duplex):
+class Connection(Duplex):
     """One client connection: its place in the budget, read and written through
     camdot.http11.Duplex. It also notes when each awrite() starts, so that the sweeper can find a
     write stuck on a client that stopped reading."""
@@ -70,13 +70,9 @@ class Conn(Duplex):
                 self.state = HANDLING
 
     async def awrite(self, data):
-        if self.part != IN_BODY:
-            data = self.head(data)
-            if data is None:
-                return
         self.since = self.limits.clock()
         try:
-            await self.writer.awrite(data)
+            await Duplex.awrite(self, data)
         finally:
             self.since = None
 
@@ -122,7 +118,7 @@ class Limits:
             else:
                 self.refused += 1
                 return None
-        conn = Conn(self, reader, writer, asyncio.current_task())
+        conn = Connection(self, reader, writer, asyncio.current_task())
         self.conns.append(conn)
         self.requests += 1
         if self._sweeper is None:
@@ -200,53 +196,30 @@ class Limits:
     # ---- serving ----
 
     async def serve(self, handle, reader, writer):
-        """Run microdot's handle_request(reader, writer) for one connection within the limits."""
+        """Run microdot's handle_request(reader, writer) for one connection within the limits
+        (through camdot.http11.serve: refusals, lost connections and errors are answered there)."""
         conn = self.open(reader, writer)
         if conn is None:
             await reply(writer, 503)
-            await _abort(writer)
+            await abort(writer)
             return
         try:
-            await handle(conn, conn)
-        except Refuse as exc:
-            await reply(writer, exc.status)
-            await conn.discard()   # what the client still sends after a refused head
-            await _abort(writer)
+            await http11.serve(handle, conn)
         except asyncio.CancelledError:
             if conn.why is None:
                 raise  # not ours (server shutdown)
-            if conn.state == READING:
+            if conn.state == READING and conn.refused is None:
                 await reply(writer, 408 if conn.why == 'timeout' else 503)
-            await _abort(writer)
-        except OSError:
-            await _abort(writer)  # the peer went away; nothing to tell anyone
-        except Exception as exc:
-            # e.g. a MemoryError while microdot writes the response: this connection ends, the
-            # server goes on (microdot would leave the socket open and the task failed)
-            print('camdot limits: connection dropped:', repr(exc))
-            await _abort(writer)
+            await abort(writer)
         finally:
             self.close(conn)
 
 
-async def _abort(writer):
-    # Close without waiting for a peer that may never read. CPython: transport.abort() drops any
-    # unsent data. MicroPython: Stream.close() does nothing, wait_closed() closes the socket.
-    try:
-        t = getattr(writer, 'transport', None)
-        if t is not None:
-            t.abort()
-        else:
-            await writer.wait_closed()
-    except Exception:
-        pass
-
-
 def connection(request):
-    """The Conn behind a request, or None (e.g. microdot's TestClient)."""
+    """The Connection behind a request, or None (e.g. microdot's TestClient)."""
     sock = getattr(request, 'sock', None)
     conn = sock[0] if sock else None
-    return conn if isinstance(conn, Conn) else None
+    return conn if isinstance(conn, Connection) else None
 
 
 def admit_viewer(request):

@@ -14,7 +14,7 @@ Every write path (HTTP, WebSocket, /control, settings file) goes through `write(
 """
 import json
 
-from microdot import iscoroutine
+from microdot import iscoroutine  # type: ignore[attr-defined]  # (not in microdot's .pyi)
 
 OP_TYPE = 'https://w3c.github.io/web-thing-protocol/errors#'
 # TD 1.1's context after TD 1.0's (the form TD 1.1 section 5.3.1.1 allows): consumers built for

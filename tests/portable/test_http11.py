@@ -5,7 +5,7 @@ Bounds and budgets: tests/portable/test_limits.py.
 """
 import asyncio
 
-from microdot import Microdot
+from microdot import Microdot, Request
 
 from camdot import config, http11, limits
 from harness import araises, raises
@@ -25,7 +25,7 @@ async def head(d):
 
 
 async def refused(data, **kw):
-    return (await araises(http11.Refuse, head(duplex(data, **kw)))).status
+    return (await araises(http11.RequestRefused, head(duplex(data, **kw)))).status
 
 
 # ---- the head ----
@@ -69,8 +69,8 @@ def test_chunk_size_lines():
     assert size(b'0\r\n') == 0
     for bad in (b'\r\n', b'0x1a\r\n', b'+1a\r\n', b'1_a\r\n', b' 1a\r\n', b'g\r\n', b'-1\r\n',
                 b';x\r\n', b'1 a\r\n'):
-        assert raises(http11.Refuse, size, bad).status == 400, bad
-    assert raises(http11.Refuse, size, b'1000000\r\n').status == 413   # past any max_body
+        assert raises(http11.RequestRefused, size, bad).status == 400, bad
+    assert raises(http11.RequestRefused, size, b'1000000\r\n').status == 413   # past any max_body
 
 
 # ---- a chunked body ----
@@ -102,14 +102,14 @@ async def test_malformed_chunks_are_400():
                  b'2\r\nhi\r\n',                       # the stream ends
                  b'5\r\nhi'):
         d = await chunked(body, step=512)
-        assert (await araises(http11.Refuse, d.read_held())).status == 400, body
+        assert (await araises(http11.RequestRefused, d.read_held())).status == 400, body
         assert d.held          # not read: the connection discards what follows before closing
 
 
 async def test_chunked_body_over_max_body_is_413_before_the_rest_is_read():
     rest = b'x' * 5000
     d = await chunked(b'40\r\n' + b'a' * 64 + b'\r\n40\r\n' + rest, step=512, max_body=100)
-    assert (await araises(http11.Refuse, d.read_held())).status == 413
+    assert (await araises(http11.RequestRefused, d.read_held())).status == 413
     assert len(d.reader.data) > 4000     # the second chunk's size was enough
 
 
@@ -157,7 +157,9 @@ async def test_the_head_is_rewritten_once():
 
 # ---- a real server (both runtimes) ----
 
-def make_app(**lims):
+def make_app(edge='limits', **lims):
+    """The test app behind camdot.limits (config limits `lims`) or, with edge='http11', behind
+    http11.install() alone with Bounds(**lims)."""
     app = Microdot()
     seen = []
 
@@ -183,9 +185,12 @@ def make_app(**lims):
     async def fail(request):
         raise ValueError('a bug')
 
-    cfg = config.load(None)
-    cfg['limits'].update(lims)
-    limits.install(app, cfg)
+    if edge == 'http11':
+        http11.install(app, http11.Bounds(**lims))
+    else:
+        cfg = config.load(None)
+        cfg['limits'].update(lims)
+        limits.install(app, cfg)
     return app, seen
 
 
@@ -282,7 +287,11 @@ async def test_expect_refused_without_reading_the_body():
 
 
 async def test_every_answer_is_http11():
-    app, _ = make_app()
+    for edge in ('limits', 'http11'):
+        await every_answer_is_http11(make_app(edge, max_line=1024)[0])
+
+
+async def every_answer_is_http11(app):
     async with Running(app) as srv:
         for req, line in ((b'GET /nowhere HTTP/1.1\r\n\r\n', b'404 Not Found'),
                           (b'GET /echo HTTP/1.1\r\n\r\n', b'405 Method Not Allowed'),
@@ -294,3 +303,22 @@ async def test_every_answer_is_http11():
             resp = await exchange(srv, req)
             assert resp.startswith(b'HTTP/1.1 ' + line + b'\r\n'), (req[:30], resp)
             assert b'\r\nConnection: close\r\n' in resp.split(b'\r\n\r\n')[0] + b'\r\n'
+
+
+async def test_install_alone_reads_and_bounds_requests_as_limits_does():
+    app, seen = make_app('http11', max_body=100)
+    async with Running(app) as srv:
+        resp = await exchange(srv, b'PUT /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
+                                   + chunks(b'a' * 80, b'b' * 80))
+        assert resp.startswith(b'HTTP/1.1 413 Content Too Large\r\n'), resp
+        resp = await exchange(srv, b'PUT /echo HTTP/1.1\r\nContent-Length: 101\r\n\r\n')
+        assert resp.startswith(b'HTTP/1.1 413 Content Too Large\r\n'), resp     # from the head
+        resp = await exchange(srv, b'PUT /echo HTTP/1.1\r\nX-Refuse: 401\r\nContent-Length: 50'
+                                   b'\r\nExpect: 100-continue\r\n\r\n')
+        assert resp.startswith(b'HTTP/1.1 401 Unauthorized\r\n'), resp
+        resp = await exchange(srv, b'PUT /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
+                                   + chunks(b'{"a": ', b'1}'))
+        assert resp.startswith(b'HTTP/1.1 200 OK\r\n') and resp.endswith(b'{"a": 1}'), resp
+        assert [s[0] for s in seen] == [b'{"a": 1}']
+    bounds = http11.Bounds()
+    assert (bounds.max_line, bounds.max_body) == (Request.max_readline, Request.max_content_length)

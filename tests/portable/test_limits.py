@@ -6,7 +6,7 @@ import asyncio
 
 from microdot import Microdot, Request
 
-from camdot import config, limits
+from camdot import config, http11, limits
 from harness import araises, serve, until
 
 
@@ -44,7 +44,7 @@ class FakeReader:
 
 def conn_for(data, step=7, **kw):
     lim = limits.Limits(**kw)
-    return limits.Conn(lim, FakeReader(data, step), None, None)
+    return limits.Connection(lim, FakeReader(data, step), None, None)
 
 
 async def test_lines_then_body_from_the_buffer():
@@ -75,28 +75,28 @@ async def test_content_length_is_checked_before_the_body_is_read():
     for bad in (b'-5', b'', b'0x10', b'1 2'):
         c = conn_for(b'POST / HTTP/1.1\r\nContent-length: ' + bad + b'\r\n\r\n')
         await c.readline()
-        assert (await araises(limits.Refuse, c.readline())).status == 400
+        assert (await araises(http11.RequestRefused, c.readline())).status == 400
     c = conn_for(b'POST / HTTP/1.1\r\n  content-LENGTH: -1\r\n\r\n')
     await c.readline()
-    assert (await araises(limits.Refuse, c.readline())).status == 400
+    assert (await araises(http11.RequestRefused, c.readline())).status == 400
     c = conn_for(b'POST / HTTP/1.1\r\nContent-Length:  12 \r\n\r\n')
     await c.readline()
     assert await c.readline() == b'Content-Length:  12 \r\n'
     c = conn_for(b'POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n', max_body=100)
     await c.readline()
-    assert (await araises(limits.Refuse, c.readline())).status == 413
+    assert (await araises(http11.RequestRefused, c.readline())).status == 413
 
 
 async def test_a_line_cannot_grow_past_max_line():
     c = conn_for(b'GET /' + b'a' * 10000, step=512, max_line=100)
-    exc = await araises(limits.Refuse, c.readline())
+    exc = await araises(http11.RequestRefused, c.readline())
     assert exc.status == 414
     assert c.reader.reads <= 2  # stopped at the limit, not at the end of the data
     c = conn_for(b'GET /' + b'a' * 90 + b' HTTP/1.1\r\n', step=512, max_line=100)
-    await araises(limits.Refuse, c.readline())
+    await araises(http11.RequestRefused, c.readline())
     c = conn_for(b'GET /' + b'a' * 80 + b' HTTP/1.1\r\nX: ' + b'x' * 200, step=512, max_line=100)
     assert len(await c.readline()) == 96
-    assert (await araises(limits.Refuse, c.readline())).status == 431
+    assert (await araises(http11.RequestRefused, c.readline())).status == 431
 
 
 async def test_header_count_and_size_limits():
@@ -104,14 +104,14 @@ async def test_header_count_and_size_limits():
     c = conn_for(many, max_headers=4)
     for _ in range(5):
         await c.readline()
-    assert (await araises(limits.Refuse, c.readline())).status == 431
+    assert (await araises(http11.RequestRefused, c.readline())).status == 431
     c = conn_for(many, max_headers=5)
     for _ in range(7):
         await c.readline()
     assert c.done
     c = conn_for(b'GET / HTTP/1.1\r\nX-Big: ' + b'b' * 200 + b'\r\n\r\n', max_header_bytes=100)
     await c.readline()
-    assert (await araises(limits.Refuse, c.readline())).status == 431
+    assert (await araises(http11.RequestRefused, c.readline())).status == 431
 
 
 async def test_malformed_lines_are_refused():
@@ -123,7 +123,7 @@ async def test_malformed_lines_are_refused():
         try:
             await c.readline()
             await c.readline()
-        except limits.Refuse as exc:
+        except http11.RequestRefused as exc:
             assert exc.status == 400
         else:
             assert False, data

@@ -19,8 +19,8 @@ from microdot import Request
 from camdot.compat import MICROPYTHON, const
 from camdot.websocket.codec import (CLOSE_NORMAL, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG,
                                     OP_TEXT)
-from camdot.websocket.handshake import (accept, check_request, choose_subprotocol, origin_allowed,
-                                        refuse)
+from camdot.websocket.handshake import (HandshakeError, accept, check_request, choose_subprotocol,
+                                        origin_allowed)
 from camdot.websocket.keepalive import keepalive
 from camdot.websocket.protocol import Protocol
 
@@ -124,7 +124,7 @@ class WebSocket:
         refusal = check_request(req, self.origins if origins is None else origins,
                                 type(self).origin_allowed)
         if refusal is not None:
-            refuse(refusal)
+            raise HandshakeError(*refusal)
         self.subprotocol = choose_subprotocol(req, protocols)
         await self._write(accept(req, self.subprotocol))
         self.start_keepalive()

@@ -4,8 +4,8 @@ answer built. (The client's side is camdot.websocket.client's.)
     refusal = check_request(request, origins, origin_allowed)   # None, or e.g. UNSUPPORTED_VERSION
     head = accept(request, subprotocol)                          # the 101 answer, bytes
 
-A refusal is (status, reason) with a name; refuse(refusal) raises the HandshakeError, a microdot
-HTTPException, that answers it.
+A refusal is (status, reason) with a name; `raise HandshakeError(*refusal)` answers it (a microdot
+HTTPException).
 """
 import binascii
 import hashlib
@@ -26,17 +26,17 @@ VERSION_HEADERS = {'Sec-WebSocket-Version': '13'}
 
 class HandshakeError(HTTPException):
     """An upgrade refused with `status_code` (400, 403, 426) and extra `headers` (a 426 names
-    the version spoken). Raised in a route, microdot answers it like any HTTPException."""
+    the version spoken unless `headers` says otherwise). Raised in a route, microdot answers it
+    like any HTTPException.
+
+        raise HandshakeError(*BAD_KEY)
+    """
 
     def __init__(self, status_code, reason, headers=None):
         super().__init__(status_code, reason)
-        self.headers = headers or {}
-
-
-def refuse(refusal):
-    """Raise the HandshakeError for a refusal such as BAD_KEY."""
-    status, reason = refusal
-    raise HandshakeError(status, reason, VERSION_HEADERS if status == 426 else None)
+        if headers is None:
+            headers = VERSION_HEADERS if status_code == UNSUPPORTED_VERSION[0] else {}
+        self.headers = headers
 
 
 def tokens(value, lower=True):
