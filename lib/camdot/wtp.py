@@ -1,15 +1,15 @@
 """The Web Thing Protocol (W3C CG draft, WebSocket subprotocol 'webthingprotocol') for a Thing.
 
-    session = Session(thing)                      # sans-IO: one per socket
-    reply = await session.handle(text)            # a request (JSON text or dict) -> response dict
-    note = session.notification(topic, payload)   # a hub item -> notification dict, or None
+    consumer = Consumer(thing)                    # sans-IO: the one on the other end of a socket
+    reply = await consumer.handle(text)           # a request (JSON text or dict) -> response dict
+    note = consumer.notification(topic, payload)  # a hub item -> notification dict, or None
 
     await serve(ws, thing, hub)                   # the socket loop: requests in, responses and
                                                   # notifications out, until the socket closes
 
 Every request gets exactly one response; a bad message (malformed JSON, unknown operation,
 unknown name, invalid value) gets an error response and the socket stays usable. Observations and
-event subscriptions belong to the session and end with it.
+event subscriptions belong to the consumer and end with its socket.
 """
 import asyncio
 import json
@@ -41,9 +41,10 @@ def timestamp():
     return '%04d-%02d-%02dT%02d:%02d:%02d.%03dZ' % (t[0], t[1], t[2], t[3], t[4], t[5], ms % 1000)
 
 
-class Session:
-    """One consumer's protocol state: observed properties and subscribed events, each with the
-    operation and correlationID that registered it (a later registration replaces it)."""
+class Consumer:
+    """One consumer of the Thing, as the protocol sees it over one socket: its requests answered,
+    its observed properties and subscribed events, each with the operation and correlationID that
+    registered it (a later registration replaces it)."""
 
     def __init__(self, thing):
         self.thing = thing
@@ -52,7 +53,7 @@ class Session:
 
     @property
     def active(self):
-        """True while this session wants notifications."""
+        """True while this consumer wants notifications."""
         return bool(self.observed or self.subscribed)
 
     def message(self, mtype, op, corr, **members):
@@ -96,7 +97,7 @@ class Session:
             return await method(request, op, corr, name)
         except ThingError as exc:
             return self.error(op, corr, exc.status, exc.detail, name)
-        except Exception as exc:  # a bug must not end the session
+        except Exception as exc:  # a bug must not end the conversation
             return self.error(op, corr, 500, '%s: %s' % (type(exc).__name__, exc), name)
 
     def _named(self, name, table, what):
@@ -189,7 +190,7 @@ class Session:
     # ---- notifications ----
     def notification(self, topic, payload):
         """The notification for a hub item on 'thing/<name>/property|event/<x>', or None when
-        this session does not observe it."""
+        this consumer does not observe it."""
         parts = topic.rsplit('/', 2)
         if len(parts) != 3:
             return None
@@ -211,11 +212,11 @@ class Session:
         return None
 
 
-async def serve(ws, thing, hub, session=None):
+async def serve(ws, thing, hub, consumer=None):
     """Run the protocol on an open WebSocket until it closes. The hub subscription that feeds
-    notifications exists only while the session observes something, and is closed at the end.
-    `session`: a Session (subclass) to use instead of Session(thing)."""
-    session = session or Session(thing)
+    notifications exists only while the consumer observes something, and is closed at the end.
+    `consumer`: a Consumer (subclass) to use instead of Consumer(thing)."""
+    consumer = consumer or Consumer(thing)
     lock = asyncio.Lock()   # responses and notifications come from two tasks: one frame at a time
     sub = None
     pump = None
@@ -228,10 +229,10 @@ async def serve(ws, thing, hub, session=None):
     async def forward(sub):
         try:
             async for topic, payload in sub:
-                msg = session.notification(topic, payload)
+                msg = consumer.notification(topic, payload)
                 if msg is not None:
                     await send(msg)
-        except Exception:  # the socket went away: the receive loop ends the session
+        except Exception:  # the socket went away: the receive loop ends the conversation
             pass
 
     try:
@@ -244,13 +245,13 @@ async def serve(ws, thing, hub, session=None):
                     text = bytes(text).decode()
                 except (UnicodeError, ValueError):
                     text = ''
-            reply = await session.handle(text)
+            reply = await consumer.handle(text)
             # Subscribe before answering, so no change slips between the response and the first
             # notification (the response takes the send lock first: it still goes out first).
-            if session.active and sub is None and hub is not None:
+            if consumer.active and sub is None and hub is not None:
                 sub = hub.subscribe(thing.topics, maxlen=QUEUE)
                 pump = asyncio.create_task(forward(sub))
-            elif not session.active and sub is not None:
+            elif not consumer.active and sub is not None:
                 sub.close()
                 sub = pump = None
             await send(reply)

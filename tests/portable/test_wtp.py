@@ -1,4 +1,4 @@
-"""Web Thing Protocol round trips: the sans-IO Session, and serve() over a fake socket + real hub."""
+"""Web Thing Protocol round trips: the sans-IO Consumer, and serve() over a fake socket + real hub."""
 import asyncio
 import json
 
@@ -47,7 +47,7 @@ def test_uuid4_and_timestamp_formats():
 
 
 async def test_read_and_write_property_round_trip():
-    s = wtp.Session(make_thing())
+    s = wtp.Consumer(make_thing())
     r = await s.handle(req('readproperty', 'framesize'))
     assert r['messageType'] == 'response' and r['operation'] == 'readproperty'
     assert r['thingID'] == 'urn:test:cam' and r['name'] == 'framesize' and r['value'] == 'QVGA'
@@ -63,8 +63,8 @@ async def test_read_and_write_property_round_trip():
     assert r['values'] == {'fps': 0, 'brightness': 0}
 
 
-async def test_errors_are_responses_and_the_session_goes_on():
-    s = wtp.Session(make_thing())
+async def test_errors_are_responses_and_the_conversation_goes_on():
+    s = wtp.Consumer(make_thing())
     cases = (
         (req('writeproperty', 'brightness', value=9), 400),
         (req('writeproperty', 'brightness', value=True), 400),
@@ -94,7 +94,7 @@ async def test_errors_are_responses_and_the_session_goes_on():
 
 
 async def test_actions_answer_with_output():
-    s = wtp.Session(make_thing())
+    s = wtp.Consumer(make_thing())
     r = await s.handle(req('invokeaction', 'capture'))
     assert r['output'] == {'href': '/capture'} and r['name'] == 'capture'
     r = await s.handle(req('invokeaction', 'scale', input=21))
@@ -103,7 +103,7 @@ async def test_actions_answer_with_output():
 
 async def test_observations_filter_notifications_and_keep_correlation():
     t = make_thing()
-    s = wtp.Session(t)
+    s = wtp.Consumer(t)
     topic = 'thing/cam/property/framesize'
     assert s.notification(topic, 'VGA') is None                 # nothing observed yet
     r = await s.handle(req('observeproperty', 'framesize', corr='obs-1'))
@@ -125,7 +125,7 @@ async def test_observations_filter_notifications_and_keep_correlation():
 
 
 async def test_event_subscriptions():
-    s = wtp.Session(make_thing())
+    s = wtp.Consumer(make_thing())
     topic = 'thing/cam/event/viewer_joined'
     assert s.notification(topic, {'viewers': 1}) is None
     await s.handle(req('subscribeevent', 'viewer_joined', corr='ev'))

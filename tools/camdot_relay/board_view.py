@@ -95,7 +95,7 @@ class BoardView:
                             time.time() - t / 1000, doc.get('state')))
         return doc
 
-    # ---- the Thing, for wtp.Session and the HTTP routes ----
+    # ---- the Thing, for wtp.Consumer and the HTTP routes ----
 
     @property
     def properties(self):

@@ -45,7 +45,7 @@ PROBLEM = {'Content-Type': 'application/problem+json'}
 CAPTURE_WAIT = 5.0
 
 
-class RelaySession(wtp.Session):
+class RelayConsumer(wtp.Consumer):
     """The Web Thing Protocol on an edge: writes go to the board and wait for its answer."""
 
     async def op_writeproperty(self, req, op, corr, name):
@@ -289,7 +289,7 @@ def create_edge(hub, names, token=None, base_url=None, max_viewers=2000, allowed
     @board
     @with_websocket(protocols=[wtp.SUBPROTOCOL])
     async def thing_socket(request, ws, view):
-        await wtp.serve(ws, view, hub, RelaySession(view))
+        await wtp.serve(ws, view, hub, RelayConsumer(view))
 
     return app
 
