@@ -37,6 +37,7 @@ from microdot.microdot import HTTPException, Request, urldecode
 from camdot.compat import const, ticks_add, ticks_diff, ticks_ms
 
 CHUNK = 512       # bytes read at a time while the head is read
+RETRY_AFTER_S = 5     # what a 503 from reply() (a full server) asks the client to wait
 # What a client still sends after its answer is read and dropped (Duplex.discard) until it pauses
 # for LINGER_IDLE_MS, for at most LINGER_MS or LINGER_BYTES.
 LINGER_IDLE_MS = 200
@@ -546,7 +547,8 @@ async def reply(writer, status):
         writer.write(('HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n'
                       '%sConnection: close\r\n\r\n%s\n' % (
                           status, phrase, len(phrase) + 1,
-                          'Retry-After: 5\r\n' if status == 503 else '', phrase)).encode())
+                          'Retry-After: %d\r\n' % RETRY_AFTER_S if status == 503 else '',
+                          phrase)).encode())
         await writer.drain()
     except Exception:
         pass

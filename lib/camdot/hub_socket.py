@@ -22,11 +22,12 @@ import json
 
 from microdot import iscoroutine  # type: ignore[attr-defined]  # (not in microdot's .pyi)
 
-from camdot.compat import print_exception
+from camdot.compat import const, print_exception
 from camdot.hub import Subscription, SubscriptionClosed, TopicError, check_topic, split_filter
 from camdot.websocket import WebSocketError
 
 BUFFERS = (bytes, bytearray, memoryview)
+_ECHOED = const(40)     # characters of a client's bad value repeated in an error message
 #: What ends a loop quietly, as "the socket is gone" (any other exception goes to on_error):
 #: camdot.websocket's WebSocketError, a connection lost under it, the subscription closed. A
 #: program on microdot.websocket's own sockets adds that module's error:
@@ -322,7 +323,7 @@ class PubSub:
         kind = req.get('type')
         topic = req.get('topic')
         if kind not in ('subscribe', 'unsubscribe', 'publish'):
-            return client.error('unknown type: %s' % (json.dumps(kind)[:40],))
+            return client.error('unknown type: %s' % (json.dumps(kind)[:_ECHOED],))
         if not isinstance(topic, str):
             return client.error('%s needs a "topic" string' % kind)
         try:

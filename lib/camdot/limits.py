@@ -31,6 +31,9 @@ from camdot.config import DEFAULTS
 from camdot.http11 import Duplex, abort, is_upgrade, reply
 
 READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
+# How often the sweeper looks at the deadlines: a quarter of the header timeout, within these.
+SWEEP_MIN_MS = 50
+SWEEP_MAX_MS = 1000
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
 # socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
 VIEWER_PATHS = ('/stream', '/ws/stream')
@@ -176,7 +179,7 @@ class Limits:
 
     async def _sweep(self):
         # One task for all deadlines; it ends when no connection is left.
-        period = max(50, min(1000, self.header_ms // 4))
+        period = max(SWEEP_MIN_MS, min(SWEEP_MAX_MS, self.header_ms // 4))
         try:
             while self.conns:
                 await asyncio.sleep(period / 1000)

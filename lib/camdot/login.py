@@ -23,6 +23,7 @@ from camdot.secret import digest, same_digest
 
 COOKIE = 'camdot'
 OPEN_PATHS = ('/login', '/logout')
+SESSION_ID_BYTES = 16   # random bytes in a session id (hex in the cookie)
 
 
 class Throttle:
@@ -78,7 +79,7 @@ class Sessions:
         self.ids = []  # SHA-256 of each live id, oldest first
 
     def new(self):
-        sid = binascii.hexlify(os.urandom(16)).decode()
+        sid = binascii.hexlify(os.urandom(SESSION_ID_BYTES)).decode()
         self.ids.append(digest(sid))
         if len(self.ids) > self.size:
             self.ids.pop(0)
@@ -157,7 +158,7 @@ class Login:
         challenge, or 429 after too many wrong tokens (`wait_ms` left); the login page as its
         body for a browser asking for a page."""
         if status == 429:
-            headers = {'Retry-After': str(wait_ms // 1000 + 1)}
+            headers = {'Retry-After': _seconds(wait_ms)}
         else:
             headers = {'WWW-Authenticate': 'Bearer realm="%s"' % self.realm}
         if (request.method == 'GET' and not is_upgrade(request)
@@ -200,7 +201,7 @@ class Login:
         wait = self.throttle.wait(ip)
         if wait:
             res = self.page(request, 'Too many wrong tokens; try again later.', 429, next_path)
-            res[2]['Retry-After'] = str(wait // 1000 + 1)
+            res[2]['Retry-After'] = _seconds(wait)
             return res
         if not token or not self.check_token(token):
             if token:
@@ -212,6 +213,11 @@ class Login:
     async def logout(self, request):
         self.sessions.drop(request.cookies.get(COOKIE))
         return _see_other('/login', '', '; Max-Age=0')
+
+
+def _seconds(ms):
+    # A Retry-After value: whole seconds, rounded up (never 0 while the lockout lasts).
+    return str(ms // 1000 + 1)
 
 
 def _see_other(location, value, extra=''):

@@ -6,6 +6,8 @@
 """
 import hashlib
 
+DIGEST_SIZE = 32    # bytes of a SHA-256 digest
+
 
 def digest(value):
     """SHA-256 of a str/bytes."""
@@ -24,8 +26,8 @@ def equal(a, b):
 
 
 def same_digest(a, b):
-    """Compare two 32-byte digests without an early exit."""
+    """Compare two digests (SHA-256, DIGEST_SIZE bytes) without an early exit."""
     acc = 0
-    for i in range(32):
+    for i in range(DIGEST_SIZE):
         acc |= a[i] ^ b[i]
     return acc == 0

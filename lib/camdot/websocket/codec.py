@@ -45,7 +45,12 @@ _LENGTH = const(0x7F)        # the 7-bit length, or one of these two markers:
 _LENGTH_16 = const(126)      # a 16-bit length follows
 _LENGTH_64 = const(127)      # a 64-bit length follows
 _MAX_CONTROL = const(125)    # longest control frame payload
-_MAX_HEADER = const(14)      # 2 + 8 (64-bit length) + 4 (mask key)
+_MAX_CLOSE_REASON = const(123)   # _MAX_CONTROL but the close code's two bytes
+# A header's size: these two bytes, the extended length if any, the mask key if masked.
+_BASE = const(2)
+_KEY = const(4)
+_MAX_HEADER = const(14)      # _BASE + 8 (64-bit length) + _KEY
+_LENGTH_16_END = const(65536)    # lengths below this fit the 16-bit form
 
 # Without max_message, a buffer grows as data arrives, doubling from this size, instead of
 # allocating whatever length a peer announces.
@@ -81,7 +86,7 @@ def header(opcode, length, fin=True, mask=None):
     m = _MASKED if mask else 0
     if length < _LENGTH_16:
         h = bytes((b0, m | length))
-    elif length < 65536:
+    elif length < _LENGTH_16_END:
         h = pack('!BBH', b0, m | _LENGTH_16, length)    # (one allocation)
     else:
         h = pack('!BBQ', b0, m | _LENGTH_64, length)
@@ -93,7 +98,7 @@ def close_payload(code=CLOSE_NORMAL, reason=''):
     if code is None:
         return b''
     reason = reason.encode() if isinstance(reason, str) else bytes(reason)
-    if not valid_close_code(code) or len(reason) > 123:
+    if not valid_close_code(code) or len(reason) > _MAX_CLOSE_REASON:
         raise ValueError('bad close code or reason')
     return code.to_bytes(2, 'big') + reason
 
@@ -188,11 +193,8 @@ class Parser:
                             i += k
                             continue
                         k = n - i
-                        # A header starts here: take all of it that is here at once (its size
-                        # as _header_bytes works it out from the second byte).
-                        size = mv[i + 1] & _LENGTH
-                        size = (2 if size < _LENGTH_16 else 4 if size == _LENGTH_16 else 10) + \
-                            (0 if self.client else 4)
+                        # A header starts here: take all of it that is here at once.
+                        size = _header_size(mv[i + 1], self.client)
                     else:
                         size = self._need - hn
                     if k > size:
@@ -230,13 +232,13 @@ class Parser:
         masked = b1 >= _MASKED
         if masked == self.client or length >= _LENGTH_16:
             return 0
-        start = i + 6 if masked else i + 2
+        start = i + _BASE + _KEY if masked else i + _BASE
         end = start + length
         if end > n or 0 < self.max_message < length:
             return 0
         msg = bytearray(mv[start:end])
         if masked:
-            mask_range(msg, 0, length, mv[i + 2:start], 0)
+            mask_range(msg, 0, length, mv[start - _KEY:start], 0)
         op = b0 & _OPCODE
         if op == OP_TEXT:
             if scan(msg, 0, length, 0):
@@ -268,9 +270,7 @@ class Parser:
                     raise ProtocolError('bad control frame')
             elif (op == OP_CONT) != (self._mop != 0):
                 raise ProtocolError('bad continuation')
-            need = b1 & _LENGTH       # the header's size: the extended length, the mask key
-            need = self._need = (2 if need < _LENGTH_16 else 4 if need == _LENGTH_16 else 10) + \
-                (0 if self.client else 4)
+            need = self._need = _header_size(b1, self.client)
         if hn == need:
             self._start_frame()
 
@@ -284,7 +284,7 @@ class Parser:
         if length == _LENGTH_16:
             length = h[2] << 8 | h[3]
         elif length == _LENGTH_64:
-            if h[2] & 0x80:
+            if h[2] >= 0x80:         # (the top bit of a 64-bit length must be 0)
                 raise ProtocolError('bad length')
             length = int.from_bytes(h[2:10], 'big')
         if op >= OP_CLOSE:           # a control frame: a buffer of its own (it may come mid-message)
@@ -306,7 +306,7 @@ class Parser:
             dst = self._dst = self._msg
         self._op = op                # (for a data frame, its message's opcode)
         self._pos = pos
-        self._key = None if self.client else h[need - 4:need]
+        self._key = None if self.client else h[need - _KEY:need]
         self._fin = b0 >= _FIN
         self._phase = 0              # payload bytes of this frame so far (the mask's phase)
         self._hn = 0
@@ -382,6 +382,12 @@ class Parser:
                 raise ProtocolError('invalid UTF-8', CLOSE_INVALID_DATA)  # a character cut short
             msg = str(msg, 'utf-8')
         self.emit(op, msg)
+
+
+def _header_size(b1, client):
+    # A header's size from its second byte `b1`: the extended length and the mask key it has.
+    n = b1 & _LENGTH
+    return _BASE + (0 if n < _LENGTH_16 else 2 if n == _LENGTH_16 else 8) + (0 if client else _KEY)
 
 
 def _close_event(payload):
