@@ -240,7 +240,7 @@ class Camera:
         return bool(ok)
 
     def _rolled_back(self, name, refused, kept, exc):
-        from camdot.camera.unavailable import describe_error
+        from camdot.camera.errors import describe_error
         reason = describe_error(exc)
         _log('%s=%s did not work, back to %s: %s' % (
             name, refused, 'the default' if kept is None else kept, reason))
