@@ -1,4 +1,4 @@
-"""What the board is and what its boot decided, for main.py and the app.
+"""What the board is and what its boot decided, for boot.py, main.py and the app.
 
     from camdot import board
     board.ON_BOARD                # an ESP32 (or the simulated board run with --on-board)
