@@ -34,6 +34,7 @@ READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 # How often the sweeper looks at the deadlines: a quarter of the header timeout, within these.
 SWEEP_MIN_MS = 50
 SWEEP_MAX_MS = 1000
+OOM_RETRY_AFTER_S = 2   # a 503 for a heap that ran out asks the client to wait this long
 # The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
 # socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
 VIEWER_PATHS = ('/stream', '/ws/stream')
@@ -218,6 +219,12 @@ class Limits:
             self.close(conn)
 
 
+def _out_of_memory():
+    # Running out of heap is an overload like any other: the client may retry shortly.
+    gc.collect()
+    return 'Out of memory, try again later.', 503, {'Retry-After': str(OOM_RETRY_AFTER_S)}
+
+
 def connection(request):
     """The Connection behind a request, or None (e.g. microdot's TestClient)."""
     sock = getattr(request, 'sock', None)
@@ -261,8 +268,7 @@ def install(app, config):
         if req is None:
             conn = lim.current()
             if conn is not None and not (conn.done and conn.lines <= 1):
-                gc.collect()
-                return Response('Out of memory, try again later.', 503, {'Retry-After': '2'})
+                return Response(*_out_of_memory())
         return await dispatch(req)
 
     app.dispatch_request = dispatch_request
@@ -285,9 +291,7 @@ def install(app, config):
 
     @app.errorhandler(MemoryError)
     async def out_of_memory(request, exc):
-        # Running out of heap is an overload like any other: this client may retry shortly.
-        gc.collect()
-        return 'Out of memory, try again later.', 503, {'Retry-After': '2'}
+        return _out_of_memory()
 
     # Last: a body held back by the reader (chunked, or `Expect: 100-continue`) is read only
     # once the checks above and those installed before (Host, Origin, login) let the request in.
