@@ -105,7 +105,9 @@ def client_ip(request):
 
 
 def is_upgrade(request):
-    """True when `request` asks for a WebSocket (its Upgrade header names websocket)."""
+    """True when `request` asks for a WebSocket (its Upgrade header names websocket): what the
+    Origin check, the login page and the socket budget go by. Looser than the handshake's own
+    check (camdot.websocket.handshake.check_request), so that every request it accepts is one."""
     return 'websocket' in request.headers.get('Upgrade', '').lower()
 
 
