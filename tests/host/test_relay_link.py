@@ -5,7 +5,7 @@ import asyncio
 import os
 import sys
 
-from harness import until
+from harness import pending, until
 from servers import ROOT, free_port
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -16,12 +16,8 @@ from camdot_relay.link import BoardError, BoardLink  # noqa: E402
 
 
 def drain(sub):
-    out = []
-    while True:
-        item = sub.get_nowait()
-        if item is None:
-            return out
-        out.append(item[1])
+    """The payloads waiting in `sub`."""
+    return [payload for _, payload in pending(sub)]
 
 
 def collect(sub, docs, pick=lambda d: True, n=1):

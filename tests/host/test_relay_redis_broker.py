@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from harness import pending
 from servers import ROOT
 from redisd import RedisServer
 
@@ -30,13 +31,8 @@ async def until(cond, timeout=10.0, what='condition'):
 
 
 def drain(sub):
-    out = []
-    while True:
-        item = sub.get_nowait()
-        if item is None:
-            return out
-        if item[1] != PROBE:
-            out.append(item)
+    """What waits in `sub`, without the probes."""
+    return [item for item in pending(sub) if item[1] != PROBE]
 
 
 PROBE = 'probe'

@@ -92,6 +92,16 @@ async def until(cond, timeout=10, what='the condition', step=0.01):
         await asyncio.sleep(step)
 
 
+def pending(sub):
+    """What waits in a camdot.hub Subscription now, without waiting: a list of (topic, payload)."""
+    out = []
+    while True:
+        item = sub.get_nowait()
+        if item is None:
+            return out
+        out.append(item)
+
+
 def wait_until(cond, timeout=10, what='the condition', step=0.05):
     """until() for code without an event loop (host tests polling a server process)."""
     import time

@@ -1,16 +1,7 @@
 """The broker behind camdot.hub: the in-memory default, retained items, and the interface a broker
 for many processes implements (a recording broker stands in for one here) (portable)."""
 from camdot.hub import Broker, Hub, TopicError
-from harness import raises
-
-
-def drain(sub):
-    out = []
-    while True:
-        item = sub.get_nowait()
-        if item is None:
-            return out
-        out.append(item)
+from harness import pending as drain, raises
 
 
 def test_default_broker_delivers_in_this_process():

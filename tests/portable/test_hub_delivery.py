@@ -2,16 +2,7 @@
 import asyncio
 
 from camdot.hub import Hub, Subscription, SubscriptionClosed
-from harness import raises, araises, until
-
-
-def drain(sub):
-    out = []
-    while True:
-        item = sub.get_nowait()
-        if item is None:
-            return out
-        out.append(item)
+from harness import araises, pending as drain, raises, until
 
 
 def test_latest_keeps_only_the_newest_and_counts_the_rest():
