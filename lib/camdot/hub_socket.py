@@ -56,14 +56,28 @@ async def _call(fn, *args):
         await result
 
 
-async def _finish(error, on_close, on_error):
+async def _finish(error, on_close, on_error, *args):
+    # The hooks once a connection ended: on_error(*args, error) (else printed), on_close(*args).
     if error is not None:
         if on_error is None:
             print_exception(error)
         else:
-            await _call(on_error, error)
+            await _call(on_error, *args, error)
     if on_close is not None:
-        await _call(on_close)
+        await _call(on_close, *args)
+
+
+async def _one_side(work, done, state):
+    # One of a connection's two loops (reader, writer): a close ends it quietly, another error is
+    # kept in state[0] for the hooks; either way `done` tells the connection to end.
+    try:
+        await work
+    except CLOSED:
+        pass
+    except Exception as exc:
+        state[0] = exc
+    finally:
+        done.set()
 
 
 async def _read(ws, on_message, sub, state):
@@ -261,8 +275,8 @@ class PubSub:
         # us from seeing that client's close, and the other way round. The first to end ends both.
         done = asyncio.Event()
         state = [None]
-        tasks = (asyncio.create_task(self._read(client, done, state)),
-                 asyncio.create_task(self._write(client, done, state)))
+        tasks = (asyncio.create_task(_one_side(self._read(client), done, state)),
+                 asyncio.create_task(_one_side(self._write(client), done, state)))
         try:
             if self.on_connect is not None:
                 await _call(self.on_connect, client)
@@ -274,43 +288,23 @@ class PubSub:
                 task.cancel()
             client.close()
             self.clients.pop(client.id, None)
-        if state[0] is not None:
-            if self.on_error is None:
-                print_exception(state[0])
-            else:
-                await _call(self.on_error, client, state[0])
-        if self.on_close is not None:
-            await _call(self.on_close, client)
+        await _finish(state[0], self.on_close, self.on_error, client)
 
-    async def _write(self, client, done, state):
+    async def _write(self, client):
         # The only task that sends on this socket: messages leave one at a time, in order.
         ws = client.ws
         outbox = client.outbox
-        try:
-            while True:
-                topic, data = await outbox.get()
-                if topic is not None:
-                    await ws.send('{"type": "message", "topic": %s, "binary": true}'
-                                  % json.dumps(topic))
-                await ws.send(data)
-        except CLOSED:
-            pass
-        except Exception as exc:
-            state[0] = exc
-        finally:
-            done.set()
+        while True:
+            topic, data = await outbox.get()
+            if topic is not None:
+                await ws.send('{"type": "message", "topic": %s, "binary": true}'
+                              % json.dumps(topic))
+            await ws.send(data)
 
-    async def _read(self, client, done, state):
+    async def _read(self, client):
         ws = client.ws
-        try:
-            while True:
-                await self.handle(client, await ws.receive())
-        except CLOSED:
-            pass
-        except Exception as exc:
-            state[0] = exc
-        finally:
-            done.set()
+        while True:
+            await self.handle(client, await ws.receive())
 
     async def handle(self, client, msg):
         """Process one client message (bad input gets an error message, never an exception)."""
