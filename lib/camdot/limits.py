@@ -2,12 +2,14 @@
 
     from camdot import limits
     lim = limits.install(app, config)      # after the origin and login checks; returns the Limits
-    if not limits.admit_viewer(request):   # a streaming route (the paths in VIEWER_PATHS are
-        return 'Too many viewers', 503     # admitted automatically)
+    limits.count_as_viewers(app, mjpeg, ws_stream)   # these routes' connections are viewers
+    if not limits.admit_viewer(request):   # or, inside a route: make this connection a viewer
+        return 'Too many viewers', 503
 
-Three budgets: short HTTP requests (config limits.max_requests), viewers, i.e. the camera streams
-/ws/stream and /stream (config max_clients), and other WebSockets such as the Web Thing socket /ws
-(config limits.max_sockets), so a page (one stream + one control socket) takes one viewer slot.
+Three budgets: short HTTP requests (config limits.max_requests), viewers, i.e. the connections of
+the routes given to count_as_viewers() (the camera's streams, camdot.device.camera_routes; config
+max_clients), and other WebSockets such as the Web Thing socket /ws (config limits.max_sockets), so
+a page (one stream + one control socket) takes one viewer slot.
 A connection counts as a request from accept until its route makes it a viewer or socket, or it
 closes; a viewer or socket frees its slot when its connection closes. When the request budget is
 full, a new connection evicts the oldest one still sending its request (slowloris), else it gets
@@ -35,9 +37,7 @@ READING, HANDLING, VIEWER, SOCKET = 0, 1, 2, 3
 SWEEP_MIN_MS = 50
 SWEEP_MAX_MS = 1000
 OOM_RETRY_AFTER_S = 2   # a 503 for a heap that ran out asks the client to wait this long
-# The expensive connections, capped by max_clients: camera streams. Other WebSockets (the Web Thing
-# socket /ws, pub/sub) are long-lived too but cheap; they have their own cap, limits.max_sockets.
-VIEWER_PATHS = ('/stream', '/ws/stream')
+VIEWERS_FULL = ('Too many viewers, try again later.', 503, {'Retry-After': '5'})
 # The keys of config 'limits' that are Limits' own (ping_interval is the WebSocket keepalive's).
 SETTINGS = ('max_requests', 'max_sockets', 'header_timeout', 'request_timeout', 'write_timeout',
             'max_headers', 'max_header_bytes', 'max_line', 'max_body')
@@ -232,6 +232,15 @@ def connection(request):
     return conn if isinstance(conn, Connection) else None
 
 
+def count_as_viewers(app, *routes):
+    """Count the connections that `routes` (route functions of `app`, as its decorators return
+    them) serve as viewers: the expensive connections, capped by config max_clients (camera
+    streams). Each is admitted, or answered 503 with Retry-After, after the app's Host/Origin and
+    login checks and before the route runs (so before a WebSocket upgrade). Other WebSockets (the
+    Web Thing socket /ws, pub/sub) are long-lived too but cheap: limits.max_sockets caps them."""
+    app.viewer_routes = getattr(app, 'viewer_routes', ()) + routes
+
+
 def admit_viewer(request):
     """Count this request's connection as a viewer; False when max_clients viewers are on.
 
@@ -277,9 +286,9 @@ def install(app, config):
         conn = connection(request)
         if conn is None:
             return None
-        if request.path in VIEWER_PATHS:
+        if request.route in getattr(app, 'viewer_routes', ()):
             if not lim.admit(conn):
-                return 'Too many viewers, try again later.', 503, {'Retry-After': '5'}
+                return VIEWERS_FULL
         elif is_upgrade(request):
             if not lim.admit(conn, socket=True):
                 return 'Too many connections, try again later.', 503, {'Retry-After': '5'}

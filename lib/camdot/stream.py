@@ -724,4 +724,6 @@ def install(app, hub, cam, config=None):
             'X-Timestamp': '%d.%06d' % (body.t // 1000, body.t % 1000 * 1000),
             'Access-Control-Allow-Origin': '*'})
 
+    from camdot import limits
+    limits.count_as_viewers(app, mjpeg, ws_stream)
     return stream

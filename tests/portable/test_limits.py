@@ -283,6 +283,7 @@ def make_app(**lims):
         await asyncio.sleep(10)
         return 'late'
 
+    limits.count_as_viewers(app, stream)
     cfg = config.load(None)
     cfg['max_clients'] = lims.pop('max_clients', 4)
     cfg['limits'].update(lims)
@@ -463,3 +464,44 @@ async def test_viewer_cap():
         assert (await asyncio.wait_for(v3[0].read(200), 2)).startswith(b'HTTP/1.1 200 OK\r\n')
         await close(v2[1])
         await close(v3[1])
+
+
+UPGRADE = (b'GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+           b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+
+
+async def test_the_viewer_cap_comes_from_the_routes_counted_as_viewers():
+    from camdot.websocket import with_websocket
+    app = Microdot()
+
+    @app.route('/ws/stream')
+    @with_websocket
+    async def ws_stream(request, ws):
+        await ws.receive()
+
+    @app.route('/ws/other')
+    @with_websocket
+    async def other(request, ws):
+        await ws.receive()
+
+    limits.count_as_viewers(app, ws_stream)
+    cfg = config.load(None)
+    cfg['max_clients'] = 1
+    lim = limits.install(app, cfg)
+    async with Running(app) as srv:
+        v1 = await srv.connect(UPGRADE % b'/ws/stream')
+        assert (await asyncio.wait_for(v1[0].read(12), 2)) == b'HTTP/1.1 101'
+        assert lim.viewers == 1 and lim.sockets == 0    # a viewer, not a socket
+        # full: 503 + Retry-After, and no upgrade
+        r, w = await srv.connect(UPGRADE % b'/ws/stream')
+        resp = await read_all(r)
+        await close(w)
+        assert status(resp) == 503 and b'Retry-After: 5' in resp and b'Upgrade' not in resp
+        # the same kind of connection on a route not counted: a socket, under its own cap
+        s1 = await srv.connect(UPGRADE % b'/ws/other')
+        assert (await asyncio.wait_for(s1[0].read(12), 2)) == b'HTTP/1.1 101'
+        await until(lambda: lim.sockets == 1, what='the other socket counted')
+        assert lim.viewers == 1
+        await close(v1[1])
+        await close(s1[1])
+        await until(lambda: lim.viewers == 0 and lim.sockets == 0, what='the slots back')

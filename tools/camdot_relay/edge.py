@@ -223,7 +223,7 @@ def create_edge(hub, names, token=None, base_url=None, max_viewers=2000, allowed
     @board
     async def mjpeg(request, view):
         if not limits.admit_viewer(request):
-            return 'Too many viewers, try again later.', 503, {'Retry-After': '5'}
+            return limits.VIEWERS_FULL
         sub = hub.subscribe(topics.frame(view.name), policy='latest')
         return Response(body=MjpegBody(sub), headers={
             'Content-Type': 'multipart/x-mixed-replace;boundary=' + BOUNDARY,
