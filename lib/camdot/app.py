@@ -38,12 +38,16 @@ def create_app(config, hub=None, cam=None):
         debug.install(app)
     WebSocket.ping_interval = config['limits']['ping_interval']
 
-    # The camera: the device page at /, /ws/stream, /stream (MJPEG), /capture; app.stream.stats.
-    # open_camera() never fails: without a usable camera the app runs and says why.
-    from camdot import stream
+    # The camera: the capture loop (app.stream, its `stats`) with its routes /ws/stream, /stream
+    # (MJPEG) and /capture, and the device page at /. open_camera() never fails: without a usable
+    # camera the app runs and says why.
     from camdot.camera import open_camera
+    from camdot.device import camera_routes, page
+    from camdot.device.stream import Stream
     app.cam = cam = cam or open_camera(config['camera'])
-    stream.install(app, hub, cam, config)
+    app.stream = Stream(hub, cam, config)
+    camera_routes.install(app, app.stream)
+    page.install(app, config)
     # Start it now: its frame buffers come before the heap fragments (later, a small heap may
     # have no room left for them).
     app.stream.start_camera()

@@ -28,7 +28,7 @@ DEFAULTS = {  # type: dict
     'watchdog_ms': 30000,
     'token': '',
     # max_fps caps fps (also when changed live); stall_ms 0: two frame periods, >= 100 ms (see
-    # camdot.stream); viewer_timeout_ms: a viewer that takes no frame that long is dropped (a
+    # camdot.device.stream); viewer_timeout_ms: a viewer that takes no frame that long is dropped (a
     # dead connection); frames_dir '': the simulated camera's default (.deps/simcam). The
     # drivers' own: fb_count (cnadler), fb_location 'psram' or 'dram' (lemariva), xclk_freq in Hz
     # (0: the driver's usual, 20 MHz cnadler, 10 MHz lemariva).

@@ -80,12 +80,15 @@ def camera_app(config, hub=None):
     then finish_start): a whole app, a viewer and the driver fake are more than the 256K run has
     room for in some tests; the whole app is built in others and on the simulated board."""
     from microdot import Microdot
-    from camdot import camera_thing, stream
+    from camdot import camera_thing
     from camdot.camera import open_camera
+    from camdot.device import camera_routes
+    from camdot.device.stream import Stream
     app = Microdot()
     app.hub = hub = hub or Hub()
     cam = app.cam = open_camera(config['camera'])
-    stream.install(app, hub, cam, config)
+    app.stream = Stream(hub, cam, config)
+    camera_routes.install(app, app.stream)
     app.stream.start_camera()
     app.thing = camera_thing.install(app, hub, cam, app.stream, config)
     app.stream.finish_start()

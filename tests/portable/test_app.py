@@ -1,10 +1,11 @@
 """The device app answers its page, driven in-process with microdot's test client (portable)."""
 from microdot.test_client import TestClient
 
-from camdot import config, stream
+from camdot import config
+from camdot.device import page
 from camdot.app import create_app
 
-GZ_PAGE = stream.__file__.rsplit('/', 1)[0] + '/www/index.html.gz'
+GZ_PAGE = page.www_dir({}) + '/index.html.gz'
 
 
 def stored_gz_page():

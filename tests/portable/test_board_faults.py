@@ -21,8 +21,8 @@ async def test_a_corrupt_settings_file_is_not_fatal():
 
 
 async def test_running_out_of_memory_while_building_gives_an_app_without_the_camera():
-    from camdot import stream
-    real = stream.install
+    from camdot.device import camera_routes
+    real = camera_routes.install
     calls = []
 
     def greedy(*args, **kwargs):
@@ -30,12 +30,12 @@ async def test_running_out_of_memory_while_building_gives_an_app_without_the_cam
         if len(calls) == 1:
             raise MemoryError('memory allocation failed, allocating 61440 bytes')
         return real(*args, **kwargs)
-    stream.install = greedy
+    camera_routes.install = greedy
     settings = scratch('oom-settings.json')
     try:
         app = build_app(sim_config(settings))
     finally:
-        stream.install = real
+        camera_routes.install = real
     client = TestClient(app)
     try:
         assert len(calls) == 2 and app.cam.name == 'none'

@@ -10,6 +10,7 @@ import fake_cnadler
 from board_app import (board_config, camera_app, detail, events, read_json, remove, scratch,
                        stop)
 from camtools import FakeWS, use_driver
+from camdot.device.senders import serve_ws
 from camdot.hub import Hub
 async def test_a_frame_size_the_board_cannot_take_is_refused_to_whoever_set_it():
     use_driver(fake_cnadler)
@@ -31,7 +32,7 @@ async def test_a_frame_size_the_board_cannot_take_is_refused_to_whoever_set_it()
         assert res.status_code == 200 and app.cam.framesize == 'SVGA'
         # with a viewer: the capture loop makes the change; the writer waits for it
         ws = FakeWS()
-        viewer = asyncio.create_task(app.stream.serve_ws(ws))
+        viewer = asyncio.create_task(serve_ws(app.stream, ws))
         for _ in range(200):
             if ws.frames:
                 break

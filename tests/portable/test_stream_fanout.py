@@ -9,8 +9,9 @@ from harness import until
 from camdot.camera import open_camera
 from camdot.compat import ticks_diff, ticks_ms
 from camdot.hub import Hub
-from camdot import stream as stream_mod
-from camdot.stream import Stream, TOPIC_FRAME, TOPIC_VIEWERS
+from camdot.device import stream as stream_mod
+from camdot.device.senders import serve_ws
+from camdot.device.stream import Stream, TOPIC_FRAME, TOPIC_VIEWERS
 
 FPS = 50  # a 20 ms period keeps the tests short
 # How long the loop waits for a viewer still sending from the driver's buffer before it cuts it off.
@@ -67,7 +68,7 @@ def none_missed(s, wss):
 
 
 def watch(s, wss):
-    return [asyncio.create_task(s.serve_ws(ws)) for ws in wss]
+    return [asyncio.create_task(serve_ws(s, ws)) for ws in wss]
 
 
 def frames_each(wss, n):
@@ -151,7 +152,7 @@ async def test_viewer_churn_leaves_nothing_behind():
     await until(lambda: steady.frames, what="the steady viewer's first frame")
     for i in range(30):
         ws = FakeWS(stall_after=3) if i % 5 == 4 else FakeWS()
-        t = asyncio.create_task(s.serve_ws(ws))
+        t = asyncio.create_task(serve_ws(s, ws))
         await asyncio.sleep(0.01 * (i % 4))  # lifetimes of 0 to 3 frame periods
         ws.hang_up()
         if i % 3 == 0:

@@ -9,7 +9,9 @@ import fake_cnadler
 from camtools import use_driver, FakeWS, body_count
 from camdot.camera import open_camera
 from camdot.hub import Hub
-from camdot.stream import MjpegBody, Stream, TOPIC_STATUS, TOPIC_VIEWERS, NONE_LIMIT
+from camdot.device import senders
+from camdot.device.senders import MjpegBody, serve_ws, snapshot
+from camdot.device.stream import Stream, TOPIC_STATUS, TOPIC_VIEWERS, NONE_LIMIT
 from harness import araises, until
 
 
@@ -42,7 +44,7 @@ async def test_capture_errors_reinit_with_backoff_and_viewers_see_status():
     seen = []
     hub.subscribe(TOPIC_STATUS, callback=lambda t, d: seen.append(d))
     ws = FakeWS()
-    task = asyncio.create_task(s.serve_ws(ws))
+    task = asyncio.create_task(serve_ws(s, ws))
     await until(lambda: len(ws.frames) >= 3)
     fake_cnadler.none_capture = NONE_LIMIT   # the camera stops sending frames ...
     fake_cnadler.fail_init = 2               # ... and the first two re-inits fail: the delay doubles
@@ -70,7 +72,7 @@ async def test_capture_errors_reinit_with_backoff_and_viewers_see_status():
 async def test_repeated_empty_captures_count_as_a_failure():
     hub, cam, s, drv = make()
     ws = FakeWS()
-    task = asyncio.create_task(s.serve_ws(ws))
+    task = asyncio.create_task(serve_ws(s, ws))
     await until(lambda: len(ws.frames) >= 2)
     fake_cnadler.none_capture = NONE_LIMIT - 1  # a few missed frames are normal: no status
     await until(lambda: s.stats['errors'] >= NONE_LIMIT - 1)
@@ -94,10 +96,10 @@ async def test_a_viewer_joining_a_failing_camera_gets_the_status_at_once():
     fake_cnadler.none_capture = 1000
     fake_cnadler.fail_init = 1000
     first = FakeWS()
-    t1 = asyncio.create_task(s.serve_ws(first))
+    t1 = asyncio.create_task(serve_ws(s, first))
     await until(lambda: s.stats['state'] == 'error')
     late = FakeWS()
-    t2 = asyncio.create_task(s.serve_ws(late))
+    t2 = asyncio.create_task(serve_ws(s, late))
     await until(lambda: statuses(late))
     assert statuses(late)[0]['state'] == 'error'
     assert late.frames == []
@@ -146,11 +148,10 @@ async def test_mjpeg_parts_are_whole_jpegs_with_camerawebserver_headers():
 
 
 async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
-    from camdot import stream as stream_mod
     hub, cam, s, drv = make()
     s.grace = 30
-    saved = stream_mod.CHUNK
-    stream_mod.CHUNK = 8  # several pieces per (small fake) frame
+    saved = senders.CHUNK
+    senders.CHUNK = 8  # several pieces per (small fake) frame
     try:
         body = MjpegBody(s)
         await parts(body, 1)  # a new viewer's first frame is a copy; the next ones are not
@@ -177,13 +178,13 @@ async def test_a_stalled_mjpeg_viewer_gets_a_copy_of_its_rest_and_goes_on():
         assert int(more[0][0]['X-Frame']) > seq
         await body.aclose()
     finally:
-        stream_mod.CHUNK = saved
+        senders.CHUNK = saved
     await stop(s)
 
 
 async def test_capture_body_sends_one_held_frame_without_copying():
     hub, cam, s, drv = make()
-    body = await s.snapshot()
+    body = await snapshot(s)
     assert s.frame.users == 1  # held from the moment it was taken
     data = b''
     async for piece in body:
@@ -196,7 +197,7 @@ async def test_capture_body_sends_one_held_frame_without_copying():
     fake_cnadler.none_capture = 1000
     fake_cnadler.fail_init = 1000
     s._backoff = 5000
-    exc = await araises(OSError, s.snapshot(timeout=0.3))
+    exc = await araises(OSError, snapshot(s, timeout=0.3))
     assert 'no frame' in str(exc)
     assert not s.viewers
     await stop(s)
@@ -224,7 +225,7 @@ async def test_a_camera_that_does_not_start_is_retried_while_nobody_watches():
     await until(lambda: not s.failing)
     assert cam.ready and s.stats['error'] is None and s.stats['state'] == 'idle'
     assert seen[-1]['state'] == 'streaming'       # 'camera recovered'
-    body = await s.snapshot(timeout=2)            # and it gives frames
+    body = await snapshot(s, timeout=2)            # and it gives frames
     await body.aclose()
     await stop(s)
 
@@ -238,8 +239,8 @@ async def test_a_viewer_that_takes_no_frames_is_dropped_after_the_viewer_timeout
     hub.subscribe(TOPIC_VIEWERS, callback=lambda t, n: counts.append(n))
     dead = FakeWS(stall_after=1, delay=0.05)      # slower than a frame period, then silent
     live = FakeWS()
-    t1 = asyncio.create_task(s.serve_ws(dead))
-    t2 = asyncio.create_task(s.serve_ws(live))
+    t1 = asyncio.create_task(serve_ws(s, dead))
+    t2 = asyncio.create_task(serve_ws(s, live))
     await until(lambda: dead.stalled)
     await until(lambda: s.stats['viewers'] == 1)
     assert dead not in [v for v in s.viewers] and counts[-2:] == [2, 1], counts

@@ -1,13 +1,14 @@
-"""Live camera streaming: one capture loop fanned out through the hub to many viewers.
+"""The camera's capture loop, fanned out through the hub to many viewers.
 
-    from camdot import stream
-    s = stream.install(app, hub, cam, config)     # routes /, /ws/stream, /stream, /capture
-    s.stats                      # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
+    from camdot.device.stream import Stream
+    stream = Stream(hub, cam, config)    # camdot.app makes it; camdot.device.camera_routes serves it
+    stream.stats                         # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
 
 The loop captures only while someone watches, paced at camera.fps (capped by camera.max_fps),
 and publishes ONE reused `Frame` on 'camera/frame'; every viewer holds a latest-wins subscription,
 so a slow viewer skips frames instead of queueing them. Joins and leaves go out on 'camera/viewers'
-(the count), camera failures on 'camera/status' (a dict).
+(the count), camera failures on 'camera/status' (a dict). How a frame then leaves for each kind of
+viewer (a WebSocket message, MJPEG parts, a /capture body) is camdot.device.senders'.
 
 Zero-copy lifetime: a driver frame is valid only until the next capture(). A viewer sending
 straight from it counts itself in `frame.users`; before capturing again the loop waits for that
@@ -22,19 +23,12 @@ Capture failures (an exception, or NONE_LIMIT empty frames in a row) send viewer
 re-initialise the camera with backoff (BACKOFF_MIN doubling to BACKOFF_MAX). A camera that does
 not start (at boot, or after a failure) is retried the same way even while nobody watches; until
 it works, `stats['error']` says why in words a user can act on (camdot.camera.describe_error),
-/capture and /stream answer 503 with that reason, and /ws/stream viewers get it as a status.
+the camera's routes answer 503 with that reason, and WebSocket viewers get it as a status.
 A viewer that takes no frame for camera.viewer_timeout_ms (a dead connection: the peer vanished
 without closing it) is dropped, so it no longer counts against the viewer cap.
-
-/ws/stream: each binary message is one complete JPEG the browser decodes as is: the frame with a
-JPEG comment (COM) segment inserted after its SOI carrying "camdot seq=N t=EPOCH_MS v=VIEWERS".
-That header goes out with ws.send_parts(BINARY, [header, frame[2:]]): the frame is never copied.
-Text messages are JSON: {"type": "hello", ...} on connect, {"type": "status", "state": ...} when
-the camera fails and recovers.
 """
 import asyncio
 import json
-import os
 import time
 
 from camdot.compat import ticks_ms, ticks_diff, ticks_add
@@ -43,14 +37,12 @@ from camdot.hub import SubscriptionClosed
 TOPIC_FRAME = 'camera/frame'
 TOPIC_VIEWERS = 'camera/viewers'
 TOPIC_STATUS = 'camera/status'
-BOUNDARY = 'camdotframe'
-CHUNK = 4096          # MJPEG body pieces: a full socket makes the stream copy at most this much
 NONE_LIMIT = 5        # consecutive "no frame" captures that count as a failure
 BACKOFF_MIN = 250     # ms, re-init backoff after a capture failure, doubling up to BACKOFF_MAX
 BACKOFF_MAX = 16000
 VIEWER_TIMEOUT_MS = 30000   # default camera.viewer_timeout_ms: no frame taken that long -> dropped
-SNAPSHOT_TIMEOUT_S = 5      # /capture waits this long for a frame
 NO_FRAMES = 'no frames from camera'
+BOUNDARY = 'camdotframe'    # between the parts of an MJPEG stream (Frame.part)
 
 
 def copy_of(buf):
@@ -193,9 +185,10 @@ class Stream:
         self._started = True
         self._init_error = exc
         self._failed(exc)
-        self._ensure_task()
+        self.ensure_running()
 
-    def _ensure_task(self):
+    def ensure_running(self):
+        """Start the capture loop if it is not running (it also retries a failing camera)."""
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()  # a fresh one: this may be a new event loop (tests)
             try:
@@ -209,12 +202,12 @@ class Stream:
         v = Viewer(self, kind)
         self.viewers.append(v)
         self._count()
-        self._ensure_task()
+        self.ensure_running()
         self._wake.set()
         return v
 
     def leave(self, v):
-        self._release(v)
+        self.release(v)
         v.sub.close()
         if v in self.viewers:
             self.viewers.remove(v)
@@ -228,7 +221,8 @@ class Stream:
         self.stats['viewers'] = self.frame.viewers = n
         self.hub.publish(TOPIC_VIEWERS, n)
 
-    def _release(self, v):
+    def release(self, v):
+        """`v` no longer sends from the driver's buffer (if it did)."""
         if v.holding:
             v.holding = False
             self.frame.users -= 1
@@ -239,7 +233,7 @@ class Stream:
         for v in self.viewers:
             if not v.holding or buf is None:
                 continue
-            self._release(v)
+            self.release(v)
             v.slow = True
             self.stats['evicted'] += 1
             if v.kind == 'ws':
@@ -248,10 +242,25 @@ class Stream:
                     v.task.cancel()
             else:
                 try:
-                    v.rest = copy_of(buf[v.off:])
-                    self.stats['copies'] += 1
+                    v.rest = self.copy(buf[v.off:])
                 except MemoryError:
                     v.evicted = True
+
+    def copy(self, buf):
+        """A private copy of (part of) a frame for one viewer (counted); MemoryError: no room."""
+        out = copy_of(buf)
+        self.stats['copies'] += 1
+        return out
+
+    def sent(self, v, t0):
+        """A frame went out to `v`, sending since t0 (ticks_ms): slow if it took over a period."""
+        self.stats['sent'] += 1
+        v.slow = ticks_diff(ticks_ms(), t0) > self.period
+
+    @property
+    def retry_after_s(self):
+        """While failing: seconds until the camera's next try (at least 1)."""
+        return max(1, self._backoff // 1000)
 
     def set_fps(self, fps):
         """Pace the capture loop at `fps` (1..camera.max_fps); returns the rate used."""
@@ -402,328 +411,3 @@ class Stream:
         except Exception as exc:
             self._init_error = exc
             print('camdot stream: re-init failed:', exc)
-
-    # ---- senders ----
-
-    async def send_ws(self, ws, v, frame):
-        """Send one frame to a WebSocket viewer (zero-copy unless it is slow)."""
-        head = frame.com()
-        body = frame.body
-        copy = None
-        if v.slow:
-            try:
-                copy = copy_of(body)
-                self.stats['copies'] += 1
-            except MemoryError:
-                pass  # no room for a copy: send from the driver's buffer after all
-        if copy is None:
-            v.holding = True
-            frame.users += 1
-        else:
-            body = copy
-        t0 = ticks_ms()
-        try:
-            await ws.send_parts(2, (head, body))  # one message: header + frame, no join
-        finally:
-            self._release(v)
-        self.stats['sent'] += 1
-        v.slow = ticks_diff(ticks_ms(), t0) > self.period
-
-    async def serve_ws(self, ws):
-        """Run one /ws/stream viewer until it goes away."""
-        v = self.join('ws')
-        reader = asyncio.create_task(self._read(ws, v))
-        try:
-            await ws.send(json.dumps({'type': 'hello', 'name': self.name,
-                                      'framesize': self.cam.framesize,
-                                      'fps': self.stats['target_fps'], 'backend': self.cam.name,
-                                      'viewers': self.stats['viewers']}))
-            if self.frame.status is not None:
-                v.status = self.frame.status
-                await ws.send(v.status)
-            while True:
-                item = await v.next()
-                if item is None:
-                    break
-                if isinstance(item, str):
-                    await ws.send(item)
-                else:
-                    await self.send_ws(ws, v, item)
-        except asyncio.CancelledError:
-            if not v.evicted:
-                raise
-            # Cut off mid-message by the loop: the connection can't continue; drop it.
-            abort = getattr(ws, 'abort', None)
-            if abort is not None:
-                abort()
-            ws.closed = True
-        finally:
-            reader.cancel()
-            self.leave(v)
-
-    async def _read(self, ws, v):
-        # Viewers send nothing we need; reading notices their close (and answers pings).
-        try:
-            while True:
-                await ws.receive()
-        except BaseException:  # closed, failed or cancelled: either way this viewer is done
-            pass
-        v.sub.close()
-
-    async def snapshot(self, timeout=SNAPSHOT_TIMEOUT_S):
-        """The next frame for /capture, held for sending: a CaptureBody (its .seq, .t, .n).
-
-        Raises OSError when no frame comes within `timeout` seconds.
-        """
-        v = self.join('capture')
-        try:
-            return CaptureBody(self, v, await asyncio.wait_for(self._grab(v), timeout))
-        except asyncio.TimeoutError:
-            self.leave(v)
-            raise OSError('no frame from the camera in %d s (%s)' % (timeout, self.stats['state']))
-        except BaseException:
-            self.leave(v)
-            raise
-
-    async def _grab(self, v):
-        while True:
-            item = await v.next()
-            if item is None:
-                raise OSError('stream stopped')
-            if not isinstance(item, str) and item.buf is not None:
-                # Held at once, before the loop can capture again.
-                v.holding = True
-                item.users += 1
-                v.off = 0
-                return item
-
-
-class CaptureBody:
-    """The /capture response body: one held frame in CHUNK-sized pieces (no copy)."""
-
-    def __init__(self, stream, v, frame):
-        self.s = stream
-        self.v = v
-        self.seq = frame.seq
-        self.t = frame.t
-        self.n = len(frame.buf)
-        self.mv = memoryview(frame.buf)
-        self.done = False
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        v = self.v
-        if v.rest is not None and not self.done:  # evicted: the unsent tail was copied for us
-            self.done = True
-            rest = v.rest
-            v.rest = None
-            return rest
-        if not self.done and not v.evicted and v.off < self.n:
-            end = min(v.off + CHUNK, self.n)
-            piece = self.mv[v.off:end]
-            v.off = end
-            return piece
-        await self.aclose()
-        raise StopAsyncIteration
-
-    async def aclose(self):
-        self.done = True
-        self.s.leave(self.v)
-
-
-class MjpegBody:
-    """The /stream response body: an async iterator of multipart pieces (MicroPython has no
-    async generators). Each frame goes out as its part head, then CHUNK-sized memoryview
-    pieces of the driver's buffer (or one copy when the viewer is slow), then CRLF.
-    """
-
-    def __init__(self, stream):
-        self.s = stream
-        self.v = None
-        self.mv = None      # the held frame (zero-copy) being sent
-        self.n = 0
-        self.todo = None    # pieces still to send for a copied frame
-        self.t0 = ticks_ms()
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        s = self.s
-        v = self.v
-        if v is None:
-            v = self.v = s.join('mjpeg')
-        if self.mv is not None:
-            if v.rest is not None:          # evicted: the unsent tail was copied for us
-                rest = v.rest
-                v.rest = None
-                self.mv = None
-                self.todo = [b'\r\n']
-                return rest
-            if v.evicted:
-                await self.aclose()
-                raise StopAsyncIteration
-            if v.off < self.n:
-                end = min(v.off + CHUNK, self.n)
-                piece = self.mv[v.off:end]
-                v.off = end
-                return piece
-            self.mv = None
-            s._release(v)
-            self._sent(v)
-            return b'\r\n'
-        if self.todo:
-            piece = self.todo.pop(0)
-            if not self.todo:
-                self._sent(v)
-            return piece
-        while True:
-            item = await v.next()
-            if item is None:
-                await self.aclose()
-                raise StopAsyncIteration
-            if not isinstance(item, str):
-                break
-            # A status: MJPEG has no place for it; keep the connection, frames resume later.
-        frame = item
-        self.t0 = ticks_ms()
-        if v.slow:
-            try:
-                self.todo = [copy_of(frame.buf), b'\r\n']
-                s.stats['copies'] += 1
-                return frame.part()
-            except MemoryError:
-                self.todo = None  # no room for a copy: send from the driver's buffer after all
-        v.holding = True
-        frame.users += 1
-        v.off = 0
-        v.rest = None
-        self.mv = memoryview(frame.buf)
-        self.n = len(frame.buf)
-        return frame.part()
-
-    def _sent(self, v):
-        self.s.stats['sent'] += 1
-        v.slow = ticks_diff(ticks_ms(), self.t0) > self.s.period
-
-    async def aclose(self):
-        if self.v is not None:
-            self.mv = None
-            self.s.leave(self.v)
-
-
-# ---- routes ----
-
-def _asset(www, name, gzip_ok):
-    # (path, gzipped, stat): NAME.gz when the client takes gzip, else NAME; the board has only the
-    # .gz (deploy ships no raw copy), so that is served even then rather than nothing.
-    tries = ((name + '.gz', True), (name, False)) if gzip_ok else ((name, False), (name + '.gz', True))
-    for file, gz in tries:
-        try:
-            return www + '/' + file, gz, os.stat(www + '/' + file)
-        except OSError:
-            pass
-    return None, False, None
-
-
-class _Titled:
-    """The raw page file, read in pieces, with the device name put in its <title>."""
-
-    def __init__(self, f, name):
-        self.f = f
-        self.name = name
-
-    def read(self, n):
-        data = self.f.read(n)
-        if self.name is not None:  # the title is in the first piece
-            data = data.replace(b'<title>camdot', b'<title>%s - camdot' % self.name.encode(), 1)
-            self.name = None
-        return data
-
-    def close(self):
-        self.f.close()
-
-
-def install(app, hub, cam, config=None):
-    """Add /, /ws/stream, /stream and /capture to `app`; return the Stream (its `stats`).
-
-    The camera is not started here: stream.start_camera() does (the app, right after), else the
-    first viewer."""
-    # Imported here: the capture loop and the viewers (and their tests) need no HTTP server.
-    from microdot import Response
-    from camdot.websocket import with_websocket
-
-    config = config or {}
-    stream = Stream(hub, cam, config)
-    app.stream = stream
-    # The page beside this module (/lib/camdot/www on the board); 'www_dir' for frozen firmware.
-    www = config.get('www_dir') or (globals().get('__file__', '/lib/camdot/x').rsplit('/', 1)[0]
-                                    + '/www')
-    name = config.get('hostname', 'camdot')
-
-    @app.get('/')
-    async def index(request):
-        gzip_ok = 'gzip' in request.headers.get('Accept-Encoding', '')
-        path, gz, st = _asset(www, 'index.html', gzip_ok)
-        if path is None:
-            return 'device page missing (run `make setup`)', 500
-        etag = '"%x-%x%s"' % (st[6], int(st[8]), '-gz' if gz else '')
-        headers = {'Content-Type': 'text/html; charset=utf-8', 'ETag': etag,
-                   'Cache-Control': 'no-cache', 'Vary': 'Accept-Encoding'}
-        if request.headers.get('If-None-Match') == etag:
-            return '', 304, headers
-        if gz:
-            headers['Content-Encoding'] = 'gzip'
-            headers['Content-Length'] = str(st[6])
-            return Response(body=open(path, 'rb'), headers=headers)
-        # Uncompressed fallback (only off-board: deploy ships the .gz), streamed like the .gz.
-        return Response(body=_Titled(open(path, 'rb'), name), headers=headers)
-
-    @app.get('/ws/stream')
-    @with_websocket
-    async def ws_stream(request, ws):
-        await stream.serve_ws(ws)
-
-    def unavailable():
-        # 503 with the reason while the camera does not work; Retry-After: its next try.
-        stats = stream.stats
-        retry_s = max(1, stream._backoff // 1000)
-        return {'error': stats['error'] or NO_FRAMES, 'status': stats['state'],
-                'retry_after': retry_s}, 503, {'Retry-After': str(retry_s),
-                                               'Access-Control-Allow-Origin': '*'}
-
-    @app.get('/stream')
-    async def mjpeg(request):
-        if stream.failing:
-            stream._ensure_task()   # (CPython without a loop at install: retries start here)
-            return unavailable()
-        return Response(body=MjpegBody(stream), headers={
-            'Content-Type': 'multipart/x-mixed-replace;boundary=' + BOUNDARY,
-            'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store',
-            'X-Framerate': str(stream.stats['target_fps'])})
-
-    @app.get('/capture')
-    async def capture(request):
-        if stream.failing:
-            stream._ensure_task()
-            return unavailable()
-        try:
-            body = await stream.snapshot()
-        except OSError as exc:
-            if stream.failing:
-                return unavailable()
-            return {'error': str(exc), 'status': stream.stats['state']}, 503
-        if request.method == 'HEAD':  # microdot won't read the body: let go of the frame now
-            await body.aclose()
-        return Response(body=body, headers={
-            'Content-Type': 'image/jpeg', 'Content-Length': str(body.n),
-            'Cache-Control': 'no-store',
-            'Content-Disposition': 'inline; filename="camdot-%d.jpg"' % body.seq,
-            'X-Timestamp': '%d.%06d' % (body.t // 1000, body.t % 1000 * 1000),
-            'Access-Control-Allow-Origin': '*'})
-
-    from camdot import limits
-    limits.count_as_viewers(app, mjpeg, ws_stream)
-    return stream
