@@ -52,10 +52,13 @@ def create_app(config, hub=None, cam=None):
     # have no room left for them).
     app.stream.start_camera()
 
-    # The camera as a W3C Web Thing: /.well-known/wot, /properties, /actions, /ws (Web Thing
-    # Protocol), CameraWebServer's /status and /control; settings kept in config['settings_file'].
-    from camdot import camera_thing
-    app.thing = camera_thing.install(app, hub, cam, app.stream, config)
+    # The camera as a W3C Web Thing, its saved settings (config['settings_file']) restored; its
+    # routes /.well-known/wot, /properties, /actions, /ws (Web Thing Protocol), and
+    # CameraWebServer's /status and /control for the scripts and integrations written for it.
+    from camdot.device import camera_thing, cws, thing_routes
+    app.thing = camera_thing.build(hub, cam, app.stream, config)
+    thing_routes.install(app, app.thing, config)
+    cws.install(app, app.thing)
 
     # The saved settings are in: a camera that did not start is reported and retried while the
     # app serves; a saved frame size is made now, so one the board can't take rolls back at boot.

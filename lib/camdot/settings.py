@@ -1,6 +1,6 @@
 """Saved settings: one small JSON object in a file, replaced atomically, written sparingly.
 
-    store = Settings('/settings.json')
+    store = Settings(settings_path(config))    # '/settings.json' on the board
     saved = store.load()          # {} when missing; {} and a warning when corrupt: never fatal
     store.set('quality', 10)      # remembered; written after `delay_ms` of quiet (one write
                                   # for a burst of slider moves), only if the content changed
@@ -15,6 +15,16 @@ import asyncio
 import json
 
 from camdot import atomic
+from camdot.compat import ON_BOARD, getenv
+
+
+def settings_path(config):
+    """Where settings are saved: $CAMDOT_SETTINGS off the board (test servers point it at a
+    scratch file), else config['settings_file'], at the filesystem root on the board."""
+    path = config.get('settings_file') or 'settings.json'
+    if ON_BOARD:
+        return path if path.startswith('/') else '/' + path
+    return getenv('CAMDOT_SETTINGS', path)
 
 
 def _warn(msg):

@@ -13,10 +13,11 @@ import pytest
 from microdot import Microdot
 from microdot.test_client import TestClient
 
-from camdot import camera_thing, config
+from camdot import config
 from camdot.camera import open_camera
 from camdot.hub import Hub
 from camdot.settings import Settings
+from thing_app import install_thing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = os.path.join(ROOT, '.deps', 'node', 'node_modules', 'wot-thing-description-types',
@@ -40,8 +41,8 @@ def fetch_td(tmp_path, host='cam.local:8080', token=''):
         cfg = config.load(None)
         cfg['token'] = token
         cam = open_camera({'backend': 'sim'})
-        camera_thing.install(app, Hub(), cam, {'fps': 0}, cfg,
-                             store=Settings(str(tmp_path / 'settings.json')))
+        install_thing(app, Hub(), cam, {'fps': 0}, cfg,
+                      store=Settings(str(tmp_path / 'settings.json')))
         res = await TestClient(app).get('/.well-known/wot', headers={'Host': host})
         assert res.status_code == 200
         assert res.headers['Content-Type'] == 'application/td+json'

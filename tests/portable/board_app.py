@@ -8,6 +8,7 @@ import os as _os
 from harness import remove, tmp_path
 from camdot import config as _config
 from camdot.hub import Hub
+from thing_app import install_thing
 
 
 async def routes_work(client):
@@ -80,7 +81,6 @@ def camera_app(config, hub=None):
     then finish_start): a whole app, a viewer and the driver fake are more than the 256K run has
     room for in some tests; the whole app is built in others and on the simulated board."""
     from microdot import Microdot
-    from camdot import camera_thing
     from camdot.camera import open_camera
     from camdot.device import camera_routes
     from camdot.device.stream import Stream
@@ -90,7 +90,7 @@ def camera_app(config, hub=None):
     app.stream = Stream(hub, cam, config)
     camera_routes.install(app, app.stream)
     app.stream.start_camera()
-    app.thing = camera_thing.install(app, hub, cam, app.stream, config)
+    app.thing = install_thing(app, hub, cam, app.stream, config)
     app.stream.finish_start()
     return app
 

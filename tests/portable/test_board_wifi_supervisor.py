@@ -114,7 +114,8 @@ def test_no_reset_when_reset_after_is_zero_and_the_network_comes_back():
 
 def test_the_state_reaches_the_camera_things_wifi_property():
     from microdot import Microdot
-    from camdot import camera_thing, config
+    from camdot import config
+    from thing_app import install_thing
     from camdot.settings import Settings
     from harness import tmp_path
 
@@ -124,8 +125,8 @@ def test_the_state_reaches_the_camera_things_wifi_property():
     joined()
     try:
         hub = Hub()
-        ct = camera_thing.install(Microdot(), hub, None, {}, config.load(None),
-                                  store=Memory(tmp_path('wifi-sup-unused.json')))
+        ct = install_thing(Microdot(), hub, None, {}, config.load(None),
+                           store=Memory(tmp_path('wifi-sup-unused.json')))
         seen = []
         hub.subscribe('thing/camera/property/wifi', callback=lambda t, v: seen.append(v))
         sup, _ = supervisor(hub)

@@ -6,10 +6,12 @@ import os
 from microdot import Microdot
 from microdot.test_client import TestClient
 
-from camdot import camera_thing, config
+from camdot import config, settings
+from camdot.device import board_io, camera_thing, thing_routes
 from camdot.hub import Hub
 from camdot.settings import Settings
 from harness import remove, tmp_path, until
+from thing_app import install_thing
 
 JSON_HEADERS = {'Content-Type': 'application/json'}
 
@@ -46,8 +48,8 @@ def setup(stats=None):
     hub = Hub()
     cam = FakeCam()
     cfg = config.load(None)
-    ct = camera_thing.install(app, hub, cam, stats or {'fps': 12.5, 'viewers': 2}, cfg,
-                              store=NowSettings(path))
+    ct = install_thing(app, hub, cam, stats or {'fps': 12.5, 'viewers': 2}, cfg,
+                       store=NowSettings(path))
     return TestClient(app), ct, cam, hub, path
 
 
@@ -64,7 +66,7 @@ async def test_td_is_served_as_td_json_with_http_and_ws_forms():
     res = await client.request('HEAD', '/.well-known/wot', headers={'Host': 'cam.local:8080'})
     assert res.status_code == 200
     assert res.headers['Content-Type'] == 'application/td+json'
-    base, ws_url = camera_thing._urls(FakeRequest('cam.local:8080'), config.load(None))
+    base, ws_url = thing_routes._urls(FakeRequest('cam.local:8080'), config.load(None))
     assert (base, ws_url) == ('http://cam.local:8080/', 'ws://cam.local:8080/ws')
     td = ct.thing.description_of(base, ws_url)
     assert td['base'] == 'http://cam.local:8080/'
@@ -228,7 +230,7 @@ async def test_settings_are_saved_and_restored_by_a_new_install():
     assert saved['quality'] == 20 and saved['vflip'] is True
     app = Microdot()
     cam2 = FakeCam()
-    ct2 = camera_thing.install(app, Hub(), cam2, None, config.load(None), store=NowSettings(path))
+    ct2 = install_thing(app, Hub(), cam2, None, config.load(None), store=NowSettings(path))
     assert ct2.thing.values['quality'] == 20 and ct2.thing.values['vflip'] is True
     assert ('quality', 20) in cam2.applied and ('vflip', 1) in cam2.applied
     assert ct2.store.writes == 0                        # restoring does not rewrite the file
@@ -239,7 +241,7 @@ async def test_a_bad_saved_value_keeps_its_default():
     path = tmp_path('thing-badsaved-%s.json' % ''.join('%02x' % b for b in os.urandom(4)))
     with open(path, 'w') as f:
         f.write(json.dumps({'quality': 99, 'brightness': 1, 'fps': 5, 'bogus': 1}))
-    ct = camera_thing.install(Microdot(), Hub(), FakeCam(), None, config.load(None),
+    ct = install_thing(Microdot(), Hub(), FakeCam(), None, config.load(None),
                               store=NowSettings(path))
     assert ct.thing.values['quality'] == 12 and ct.thing.values['brightness'] == 1
     remove(path)
@@ -294,7 +296,7 @@ def test_sampler_refreshes_read_only_values_and_warns_on_low_memory():
 
 
 class FakeStream:
-    """camdot.stream.Stream's surface used here: `stats` and its pacing `period` (ms)."""
+    """camdot.device.stream.Stream's surface used here: `stats` and its pacing `period` (ms)."""
 
     def __init__(self):
         self.stats = {'fps': 7.5, 'viewers': 3, 'target_fps': 20}
@@ -346,7 +348,7 @@ async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
     fake = FakeMachine()
     saved = sys.modules.get('machine')
     sys.modules['machine'] = fake
-    camera_thing.ON_BOARD = True
+    board_io.ON_BOARD = True
     try:
         client, ct, cam, hub, path = setup()
         res = await client.get('/control?var=led_intensity&val=255')
@@ -361,7 +363,7 @@ async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
         assert fake.resets == 1 and cam.reinits == 0
         remove(path)
     finally:
-        camera_thing.ON_BOARD = False
+        board_io.ON_BOARD = False
         if saved is None:
             del sys.modules['machine']
         else:
@@ -369,15 +371,15 @@ async def test_on_the_board_the_led_is_pwm_on_gpio4_and_restart_resets():
 
 
 def test_settings_path_follows_config_env_and_board():
-    assert camera_thing.settings_path({'settings_file': 'x/s.json'}) in ('x/s.json',
-                                                                         _env('CAMDOT_SETTINGS'))
-    camera_thing.ON_BOARD = True
+    assert settings.settings_path({'settings_file': 'x/s.json'}) in ('x/s.json',
+                                                                     _env('CAMDOT_SETTINGS'))
+    settings.ON_BOARD = True
     try:
-        assert camera_thing.settings_path({'settings_file': 'settings.json'}) == '/settings.json'
-        assert camera_thing.settings_path({}) == '/settings.json'
-        assert camera_thing.settings_path({'settings_file': '/data/s.json'}) == '/data/s.json'
+        assert settings.settings_path({'settings_file': 'settings.json'}) == '/settings.json'
+        assert settings.settings_path({}) == '/settings.json'
+        assert settings.settings_path({'settings_file': '/data/s.json'}) == '/data/s.json'
     finally:
-        camera_thing.ON_BOARD = False
+        settings.ON_BOARD = False
 
 
 def _env(name):

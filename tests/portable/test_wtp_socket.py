@@ -5,11 +5,13 @@ import json
 
 from microdot import Microdot
 
-from camdot import camera_thing, config
+from camdot import config
+from camdot.device import cws
 from camdot.hub import Hub
 from camdot.settings import Settings
 from camdot.websocket import connect
 from harness import remove, serve, tmp_path
+from thing_app import install_thing
 
 
 class Cam:
@@ -26,8 +28,8 @@ class Memory(Settings):
 
 async def serving():
     app = Microdot()
-    ct = camera_thing.install(app, Hub(), Cam(), {'fps': 5.0, 'viewers': 0}, config.load(None),
-                              store=Memory(tmp_path('wtp-socket-unused.json')))
+    ct = install_thing(app, Hub(), Cam(), {'fps': 5.0, 'viewers': 0}, config.load(None),
+                       store=Memory(tmp_path('wtp-socket-unused.json')))
     task, port = await serve(app)
     return app, ct, task, port
 
@@ -57,7 +59,7 @@ async def test_round_trips_and_notifications_over_real_sockets():
         n = json.loads(await asyncio.wait_for(a.receive(), 5))
         assert (n['messageType'], n['name'], n['value'], n['correlationID']) == \
             ('notification', 'brightness', 2, 'o1')
-        ct.control('brightness', '-1')          # the /control path, straight to the Thing
+        ct.thing.write('brightness', cws.control_value(ct.thing, 'brightness', '-1'))  # /control's path
         n = json.loads(await asyncio.wait_for(a.receive(), 5))
         assert n['value'] == -1
         await b.send('{oops')

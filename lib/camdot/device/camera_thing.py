@@ -1,16 +1,16 @@
-"""The camera as a W3C Web Thing, plus the CameraWebServer-compatible /status and /control.
+"""The camera as a W3C Web Thing: its properties (the camera's settings, read-only figures),
+actions and events, how a written value reaches the camera, and what happens when it can't.
 
-    from camdot import camera_thing
-    thing = camera_thing.install(app, hub, cam, stream_stats, config)
+    from camdot.device import camera_thing
+    ct = camera_thing.build(hub, cam, stream, config)    # saved settings restored
+    ct.thing                                              # the camdot.thing.Thing
 
-Routes: GET /.well-known/wot (the Thing Description), GET /properties, GET|PUT /properties/<name>,
-POST /actions/<name>, /ws (Web Thing Protocol), GET /status, GET /control?var=NAME&val=INT.
-Property names are CameraWebServer's; every write path goes through Thing.write(), which checks
-the value, applies it with cam.apply(), publishes it on 'thing/camera/property/<name>' and lets
-the settings file remember it.
-
-/control answers 200 with an empty body on success, 400 for a missing or non-integer `val` or a
-value out of range, 404 for an unknown `var`, 403 for a read-only one.
+Its routes are camdot.device.thing_routes' (TD, /properties, /actions, /ws) and camdot.device.cws'
+(CameraWebServer's /status and /control); the LED, Wi-Fi signal, uptime and reset are
+camdot.device.board_io's. Property names are CameraWebServer's; every write path goes through
+Thing.write(), which checks the value, applies it (CameraThing.apply: the camera, the LED or the
+capture loop's pace), publishes it on 'thing/camera/property/<name>' and lets the settings file
+(camdot.settings) remember it.
 
 What the camera can't take is undone and said: a value the sensor refuses is a 400 (the property
 keeps its value); a frame size the board has no memory for goes back to the last one that worked
@@ -23,34 +23,20 @@ does), `wifi` how the board's Wi-Fi is (camdot.wifi_supervisor publishes it on '
 import asyncio
 import json
 
-from camdot import wtp
 from camdot.camera import FRAMESIZES
-from camdot.compat import ON_BOARD, getenv, mem_free, ticks_ms, ticks_diff, print_exception
-from camdot.settings import Settings
-from camdot.thing import Thing, ThingError, problem
+from camdot.compat import mem_free, ticks_ms, ticks_diff, print_exception
+from camdot.device import board_io
+from camdot.settings import Settings, settings_path
+from camdot.thing import Thing, ThingError
 
 TOPIC_WIFI = 'board/wifi'    # camdot.wifi_supervisor's state: {'state': ..., 'detail': ...}
 #: How long an HTTP write of the frame size waits for the capture loop to make the change.
 RESIZE_WAIT_MS = 3000
-TD_TYPE = 'application/td+json'
-PROBLEM_TYPE = 'application/problem+json'
-JSON_TYPE = 'application/json'
 #: Seconds between refreshes of fps/free_heap/uptime/rssi while a WebSocket consumer is
 #: connected (observers see them change; HTTP reads compute them fresh).
 SAMPLE_S = 2
 #: Below this many free heap bytes a low_memory event fires (once, until it recovers).
 LOW_MEMORY = 16384
-#: The flash LED (AI-Thinker): GPIO 4, driven by PWM.
-LED_PIN = 4
-
-
-def cws_framesizes():
-    """CameraWebServer's frame size numbers: the name at each index (the framesize_t that its page
-    and the scripts written for it use; newer esp32-camera releases insert 128X128 and 320X320, so
-    camdot.camera.FRAMESIZES counts differently; /status and /control keep the familiar numbers)."""
-    return ('96X96', 'QQVGA', 'QCIF', 'HQVGA', '240X240', 'QVGA', 'CIF', 'HVGA', 'VGA', 'SVGA',
-            'XGA', 'HD', 'SXGA', 'UXGA', 'FHD', 'P_HD', 'P_3MP', 'QXGA', 'QHD', 'WQXGA',
-            'P_FHD', 'QSXGA')
 
 
 def _settings(cfg):
@@ -109,11 +95,10 @@ class CameraThing:
         self.config = config
         self.store = store
         self.defaults = {}
-        self._pwm = None
+        self._led = board_io.FlashLed(config.get('led_pin', board_io.LED_PIN))  # null: none
+        self._uptime = board_io.Uptime()
         self._low = False
         self._viewers = None
-        self._up_ms = ticks_diff(ticks_ms(), 0) if ON_BOARD else 0  # board ticks start at boot
-        self._up_last = ticks_ms()
         self._sampler = None
         self._consumers = 0
         self._restoring = False
@@ -231,7 +216,8 @@ class CameraThing:
     def apply(self, name, value):
         """The write function of every setting: to the LED, the stream, or cam.apply()."""
         if name == 'led_intensity':
-            return self._led(value)
+            self._led.set(value)   # (recorded only off the board)
+            return None
         if name == 'max_fps':
             cam_cfg = self.config.get('camera')
             if isinstance(cam_cfg, dict):
@@ -239,7 +225,7 @@ class CameraThing:
             stream = self.stats
             if hasattr(stream, 'set_fps'):
                 stream.set_fps(value)
-            elif hasattr(stream, 'period'):  # camdot.stream.Stream paces itself by `period`
+            elif hasattr(stream, 'period'):  # camdot.device.stream.Stream paces itself by `period`
                 stream.period = max(1, 1000 // value)
                 stream.stats['target_fps'] = value
             return None
@@ -299,18 +285,6 @@ class CameraThing:
     def _save_failed(self, path, exc):
         self.thing.emit('save_failed', {'file': path, 'detail': '%s (the old file is kept)' % exc})
 
-    def _led(self, value):
-        pin = self.config.get('led_pin', LED_PIN)   # null in the config: no flash LED
-        if not ON_BOARD or pin is None:
-            return None  # recorded only: no flash LED off the board
-        if self._pwm is None:
-            # NB: the camera's XCLK also comes from the LEDC peripheral; if a firmware's PWM
-            # allocation ever collides with it, set "led_pin": null in the config.
-            from machine import PWM, Pin
-            self._pwm = PWM(Pin(pin), freq=5000)
-        self._pwm.duty_u16(value * 257)
-        return None
-
     def _changed(self, name, value):
         if self.store is not None and name in self.persisted and not self._restoring:
             self.store.set(name, value)
@@ -328,12 +302,9 @@ class CameraThing:
         if name == 'free_heap':
             return mem_free()
         if name == 'uptime':
-            now = ticks_ms()
-            self._up_ms += ticks_diff(now, self._up_last)  # accumulate: survives ticks wrap
-            self._up_last = now
-            return self._up_ms // 1000
+            return self._uptime.seconds()
         if name == 'rssi':
-            return _rssi()
+            return board_io.rssi()
         if name == 'camera_error':
             return _stat(self.stats, 'error')
         if name == 'wifi':
@@ -400,7 +371,7 @@ class CameraThing:
         self.thing.update('wifi', self._wifi)
 
     def _on_status(self, topic, payload):
-        # camdot.stream publishes {'type': 'status', 'state': 'error'|'streaming', 'message': ...}
+        # the capture loop publishes {'type': 'status', 'state': 'error'|'streaming', 'message': ...}
         if isinstance(payload, dict):
             if payload.get('state', 'error') != 'error':
                 return  # a recovery, not an error
@@ -421,8 +392,7 @@ class CameraThing:
     async def restart(self, _input):
         if self.store is not None:
             self.store.flush()
-        if ON_BOARD:
-            asyncio.create_task(_reset_soon())
+        if board_io.reset_soon():
             return 'resetting'
         cam = self.cam
         if cam is not None:
@@ -444,192 +414,14 @@ class CameraThing:
             self.store.replace({})
         return None
 
-    # ---- CameraWebServer compatibility ----
-    def status(self):
-        """/status: every setting as CameraWebServer reports it (integers; framesize as index)."""
-        out = {'xclk': 20, 'pixformat': 4}  # 20 MHz, JPEG (esp32-camera pixformat_t)
-        values = self.thing.values
-        table = cws_framesizes()
-        for name in self.persisted:
-            v = values[name]
-            if name == 'framesize':
-                v = table.index(v) if v in table else -1
-            elif isinstance(v, bool):
-                v = int(v)
-            out[name] = v
-        return out
 
-    def control(self, var, val):
-        """/control?var=&val=: set one setting from CameraWebServer's integer form."""
-        if not var:
-            raise ThingError(400, 'var is missing')
-        if val is None or val == '':
-            raise ThingError(400, 'val is missing')
-        try:
-            n = int(val)
-        except ValueError:
-            raise ThingError(400, 'val must be an integer, not %r' % val)
-        schema = self.thing.schema(var)   # 404 for an unknown var
-        if schema.get('readOnly'):
-            raise ThingError(403, '%s is read-only' % var)
-        kind = schema.get('type')
-        if var == 'framesize':
-            table = cws_framesizes()
-            if not 0 <= n < len(table):
-                raise ThingError(400, 'framesize %d out of range 0..%d' % (n, len(table) - 1))
-            value = table[n]
-        elif kind == 'boolean':
-            if n not in (0, 1):
-                raise ThingError(400, '%s must be 0 or 1' % var)
-            value = n == 1
-        else:
-            value = n
-        return var, self.thing.write(var, value)
-
-
-def _rssi():
-    if not ON_BOARD:
-        return None
-    try:
-        import network
-        wlan = network.WLAN(network.STA_IF)
-        return wlan.status('rssi') if wlan.isconnected() else None
-    except Exception:
-        return None
-
-
-async def _reset_soon():
-    await asyncio.sleep(0.5)  # let the response leave first
-    import machine
-    machine.reset()
-
-
-# ---- HTTP ----
-def _json(value, status=200):
-    return json.dumps(value), status, {'Content-Type': JSON_TYPE}
-
-
-def _problem(exc):
-    return json.dumps(problem(exc.status, exc.detail)), exc.status, {'Content-Type': PROBLEM_TYPE}
-
-
-def _body(request):
-    body = request.body
-    if not body:
-        raise ThingError(400, 'the body must be a JSON value')
-    try:
-        return json.loads(body.decode() if isinstance(body, (bytes, bytearray)) else body)
-    except (ValueError, UnicodeError):
-        raise ThingError(400, 'the body is not valid JSON')
-
-
-def _urls(request, config):
-    """(base, ws) URLs for the TD: from config['base'] if set, else the request's Host header."""
-    base = config.get('base') or ''
-    if base:
-        if not base.endswith('/'):
-            base += '/'
-        host = base.split('://', 1)[-1].rstrip('/')
-        secure = base.startswith('https')
-    else:
-        host = request.headers.get('Host') or '%s:%s' % (config.get('hostname', 'camdot'),
-                                                          config.get('http_port', 80))
-        secure = getattr(request, 'scheme', None) == 'https'
-        base = ('https://' if secure else 'http://') + host + '/'
-    return base, ('wss://' if secure else 'ws://') + host + '/ws'
-
-
-def _ws_decorator():
-    try:
-        from camdot.websocket import with_websocket
-    except ImportError:  # microdot's own: no subprotocol negotiation
-        from microdot.websocket import with_websocket as plain
-        return plain
-    return with_websocket(protocols=[wtp.SUBPROTOCOL])
-
-
-def settings_path(config):
-    """Where settings are saved: $CAMDOT_SETTINGS off the board (test servers point it at a
-    scratch file), else config['settings_file'], at the filesystem root on the board."""
-    path = config.get('settings_file') or 'settings.json'
-    if ON_BOARD:
-        return path if path.startswith('/') else '/' + path
-    return getenv('CAMDOT_SETTINGS', path)
-
-
-def install(app, hub, cam, stream_stats, config, store=None):
-    """Add the Thing's routes to `app`; restore saved settings; return the CameraThing."""
+def build(hub, cam, stream, config, store=None):
+    """The camera Thing for `cam` (and the capture loop `stream`), its saved settings restored
+    (from `store`, else the file camdot.settings.settings_path(config) names), following the
+    hub's camera and Wi-Fi news. Its routes: camdot.device.thing_routes and camdot.device.cws."""
     if store is None:
         store = Settings(settings_path(config))
-    ct = CameraThing(cam, hub, stream_stats, config, store)
+    ct = CameraThing(cam, hub, stream, config, store)
     ct.restore()
     ct.listen()
-    thing = ct.thing
-
-    @app.get('/.well-known/wot')
-    async def td(request):
-        base, ws = _urls(request, config)
-        return thing.td_chunks(base, ws), 200, {'Content-Type': TD_TYPE}
-
-    @app.get('/properties')
-    async def all_properties(request):
-        try:
-            return _json(thing.read_all())
-        except ThingError as exc:
-            return _problem(exc)
-
-    @app.route('/properties/<name>', methods=['GET', 'PUT'])
-    async def one_property(request, name):
-        try:
-            if request.method == 'GET':
-                return _json(thing.read(name))
-            thing.schema(name)  # 404 before 400: an unknown name beats a bad body
-            value = thing.write(name, _body(request))
-            refused = await ct.settled(name, value)
-            if refused:
-                raise ThingError(400, refused)
-            return _json(value)
-        except ThingError as exc:
-            return _problem(exc)
-
-    @app.post('/actions/<name>')
-    async def action(request, name):
-        try:
-            if name not in thing.actions:
-                raise ThingError(404, 'no action %r' % name)
-            return _json(await thing.invoke(name, _body(request) if request.body else None))
-        except ThingError as exc:
-            return _problem(exc)
-
-    ws_endpoint = _ws_decorator()
-
-    @app.route('/ws')
-    @ws_endpoint
-    async def ws_route(request, ws):
-        ct.attach()
-        try:
-            await wtp.serve(ws, thing, hub)
-        finally:
-            ct.detach()
-
-    cors = {'Access-Control-Allow-Origin': '*'}
-
-    @app.get('/status')
-    async def status(request):
-        return json.dumps(ct.status()), 200, {'Content-Type': JSON_TYPE,
-                                              'Access-Control-Allow-Origin': '*'}
-
-    @app.get('/control')
-    async def control(request):
-        try:
-            var, value = ct.control(request.args.get('var'), request.args.get('val'))
-            refused = await ct.settled(var, value)
-            if refused:
-                raise ThingError(400, refused)
-        except ThingError as exc:
-            body, code, headers = _problem(exc)
-            headers.update(cors)
-            return body, code, headers
-        return '', 200, cors
-
     return ct
