@@ -17,7 +17,7 @@ from camdot import config
 from camdot.camera import open_camera
 from camdot.hub import Hub
 from camdot.settings import Settings
-from thing_app import install_thing
+from thing_app import FakeStream, install_thing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = os.path.join(ROOT, '.deps', 'node', 'node_modules', 'wot-thing-description-types',
@@ -41,7 +41,7 @@ def fetch_td(tmp_path, host='cam.local:8080', token=''):
         cfg = config.load(None)
         cfg['token'] = token
         cam = open_camera({'backend': 'sim'})
-        install_thing(app, Hub(), cam, {'fps': 0}, cfg,
+        install_thing(app, Hub(), cam, FakeStream(fps=0), cfg,
                       store=Settings(str(tmp_path / 'settings.json')))
         res = await TestClient(app).get('/.well-known/wot', headers={'Host': host})
         assert res.status_code == 200

@@ -125,7 +125,7 @@ def test_the_state_reaches_the_camera_things_wifi_property():
     joined()
     try:
         hub = Hub()
-        ct = install_thing(Microdot(), hub, None, {}, config.load(None),
+        ct = install_thing(Microdot(), hub, None, None, config.load(None),
                            store=Memory(tmp_path('wifi-sup-unused.json')))
         seen = []
         hub.subscribe('thing/camera/property/wifi', callback=lambda t, v: seen.append(v))

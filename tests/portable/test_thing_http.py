@@ -11,7 +11,7 @@ from camdot.device import board_io, camera_thing, thing_routes
 from camdot.hub import Hub
 from camdot.settings import Settings
 from harness import remove, tmp_path, until
-from thing_app import install_thing
+from thing_app import FakeStream, install_thing
 
 JSON_HEADERS = {'Content-Type': 'application/json'}
 
@@ -41,14 +41,14 @@ class FakeCam:
         self.reinits += 1
 
 
-def setup(stats=None):
+def setup(stream=None):
     path = tmp_path('thing-http-%s.json' % ''.join('%02x' % b for b in os.urandom(4)))
     remove(path)
     app = Microdot()
     hub = Hub()
     cam = FakeCam()
     cfg = config.load(None)
-    ct = install_thing(app, hub, cam, stats or {'fps': 12.5, 'viewers': 2}, cfg,
+    ct = install_thing(app, hub, cam, stream or FakeStream(fps=12.5, viewers=2), cfg,
                        store=NowSettings(path))
     return TestClient(app), ct, cam, hub, path
 
@@ -242,13 +242,13 @@ async def test_a_bad_saved_value_keeps_its_default():
     with open(path, 'w') as f:
         f.write(json.dumps({'quality': 99, 'brightness': 1, 'fps': 5, 'bogus': 1}))
     ct = install_thing(Microdot(), Hub(), FakeCam(), None, config.load(None),
-                              store=NowSettings(path))
+                       store=NowSettings(path))
     assert ct.thing.values['quality'] == 12 and ct.thing.values['brightness'] == 1
     remove(path)
 
 
 def test_viewer_and_status_topics_become_events():
-    client, ct, cam, hub, path = setup(stats={'fps': 0})
+    client, ct, cam, hub, path = setup(FakeStream(fps=0))
     sub = hub.subscribe('thing/camera/event/+', maxlen=8)
     hub.publish('camera/viewers', 1)
     hub.publish('camera/viewers', 2)
@@ -270,7 +270,7 @@ def test_viewer_and_status_topics_become_events():
 
 
 def test_sampler_refreshes_read_only_values_and_warns_on_low_memory():
-    client, ct, cam, hub, path = setup(stats={'fps': 9.96, 'viewers': 0})
+    client, ct, cam, hub, path = setup(FakeStream(fps=9.96, viewers=0))
     sub = hub.subscribe('thing/camera/#', maxlen=16)
     ct.sample()
     assert ct.thing.values['fps'] == 10.0
@@ -295,24 +295,18 @@ def test_sampler_refreshes_read_only_values_and_warns_on_low_memory():
     remove(path)
 
 
-class FakeStream:
-    """camdot.device.stream.Stream's surface used here: `stats` and its pacing `period` (ms)."""
-
-    def __init__(self):
-        self.stats = {'fps': 7.5, 'viewers': 3, 'target_fps': 20}
-        self.period = 50
-
-
-async def test_stream_object_gives_stats_and_takes_max_fps():
-    stream = FakeStream()
-    client, ct, cam, hub, path = setup(stats=stream)
+async def test_the_stream_gives_its_figures_and_takes_max_fps_as_its_pace():
+    stream = FakeStream(fps=7.5, viewers=3, target_fps=20, error=None)
+    client, ct, cam, hub, path = setup(stream)
     assert (await client.get('/properties/fps')).json == 7.5
     assert (await client.get('/properties/viewers')).json == 3
     res = await client.put('/properties/max_fps', body='10')
     assert res.status_code == 200
-    assert stream.period == 100 and stream.stats['target_fps'] == 10
+    assert stream.paced == [10] and stream.stats['target_fps'] == 10
     assert (await client.put('/properties/max_fps', body='0')).status_code == 400
-    assert stream.period == 100
+    assert stream.paced == [10]
+    stream.stats['error'] = 'camera not detected'
+    assert (await client.get('/properties/camera_error')).json == 'camera not detected'
     remove(path)
 
 

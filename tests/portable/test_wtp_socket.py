@@ -11,7 +11,7 @@ from camdot.hub import Hub
 from camdot.settings import Settings
 from camdot.websocket import connect
 from harness import remove, serve, tmp_path
-from thing_app import install_thing
+from thing_app import FakeStream, install_thing
 
 
 class Cam:
@@ -28,7 +28,7 @@ class Memory(Settings):
 
 async def serving():
     app = Microdot()
-    ct = install_thing(app, Hub(), Cam(), {'fps': 5.0, 'viewers': 0}, config.load(None),
+    ct = install_thing(app, Hub(), Cam(), FakeStream(fps=5.0, viewers=0), config.load(None),
                        store=Memory(tmp_path('wtp-socket-unused.json')))
     task, port = await serve(app)
     return app, ct, task, port

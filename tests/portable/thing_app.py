@@ -7,3 +7,23 @@ def install_thing(app, hub, cam, stream, config, store=None):
     thing_routes.install(app, ct, config)
     cws.install(app, ct)
     return ct
+
+
+class FakeFrame:
+    users = 0
+
+
+class FakeStream:
+    """camdot.device.stream.Stream's surface the camera Thing uses: its `stats`, its viewers and
+    frame (is it idle?), set_fps() (its pace)."""
+
+    def __init__(self, **stats):
+        self.stats = stats
+        self.viewers = []
+        self.frame = FakeFrame()
+        self.paced = []
+
+    def set_fps(self, fps):
+        self.paced.append(fps)
+        self.stats['target_fps'] = fps
+        return fps

@@ -23,7 +23,7 @@ does), `wifi` how the board's Wi-Fi is (camdot.wifi_supervisor publishes it on '
 import asyncio
 import json
 
-from camdot.camera import FRAMESIZES
+from camdot.camera import FRAMESIZES, RANGES
 from camdot.compat import mem_free, ticks_ms, ticks_diff, print_exception
 from camdot.device import board_io
 from camdot.settings import Settings, settings_path
@@ -39,60 +39,61 @@ SAMPLE_S = 2
 LOW_MEMORY = 16384
 
 
-def _settings(cfg):
-    # (name, type, minimum, maximum, default, 'title|description'). Built when the Thing is,
-    # not at import; the titles are CameraWebServer's labels.
-    cam = cfg.get('camera') or {}
-    return (
-        ('quality', 'integer', 0, 63, cam.get('quality', 12), 'Quality|JPEG: lower is better'),
-        ('brightness', 'integer', -2, 2, 0, 'Brightness'),
-        ('contrast', 'integer', -2, 2, 0, 'Contrast'),
-        ('saturation', 'integer', -2, 2, 0, 'Saturation'),
-        ('sharpness', 'integer', -2, 2, 0, 'Sharpness'),
-        ('special_effect', 'integer', 0, 6, 0,
-         'Effect|0 none, 1 negative, 2 grayscale, 3 red, 4 green, 5 blue, 6 sepia'),
-        ('wb_mode', 'integer', 0, 4, 0, 'WB mode|0 auto, 1 sunny, 2 cloudy, 3 office, 4 home'),
-        ('awb', 'boolean', None, None, True, 'AWB|Auto white balance'),
-        ('awb_gain', 'boolean', None, None, True, 'AWB gain'),
-        ('aec', 'boolean', None, None, True, 'AEC sensor|Auto exposure (sensor)'),
-        ('aec2', 'boolean', None, None, False, 'AEC DSP|Auto exposure (DSP)'),
-        ('ae_level', 'integer', -2, 2, 0, 'AE level|Auto exposure level'),
-        ('aec_value', 'integer', 0, 1200, 300, 'Exposure|Manual exposure (AEC off)'),
-        ('agc', 'boolean', None, None, True, 'AGC|Auto gain'),
-        ('agc_gain', 'integer', 0, 30, 0, 'Gain|Manual gain (AGC off)'),
-        ('gainceiling', 'integer', 0, 6, 0, 'Gain ceiling|2x to 128x'),
-        ('bpc', 'boolean', None, None, False, 'BPC|Black pixel correction'),
-        ('wpc', 'boolean', None, None, True, 'WPC|White pixel correction'),
-        ('raw_gma', 'boolean', None, None, True, 'Raw gamma'),
-        ('lenc', 'boolean', None, None, True, 'Lens correction'),
-        ('hmirror', 'boolean', None, None, False, 'H-Mirror|Horizontal mirror'),
-        ('vflip', 'boolean', None, None, False, 'V-Flip|Vertical flip'),
-        ('dcw', 'boolean', None, None, True, 'DCW|Downsize'),
-        ('colorbar', 'boolean', None, None, False, 'Colour bar|Test pattern'),
-        ('led_intensity', 'integer', 0, 255, 0, 'LED|Flash LED intensity (GPIO 4)'),
-        ('max_fps', 'integer', 1, 30, cam.get('fps', 20), 'Max fps|Frame rate limit'),
-    )
+# The camera's settings as Thing properties: (name, default, title, description), in the order
+# the page shows them; the names and titles are CameraWebServer's. A boolean default makes a
+# boolean property; an integer one an integer in camdot.camera.RANGES (the camera checks the same
+# range), max_fps in MAX_FPS_RANGE (the capture loop's pace). The defaults of quality and max_fps
+# are the config's camera.quality and camera.fps.
+SETTINGS = (
+    ('quality', 12, 'Quality', 'JPEG: lower is better'),
+    ('brightness', 0, 'Brightness', None),
+    ('contrast', 0, 'Contrast', None),
+    ('saturation', 0, 'Saturation', None),
+    ('sharpness', 0, 'Sharpness', None),
+    ('special_effect', 0, 'Effect',
+     '0 none, 1 negative, 2 grayscale, 3 red, 4 green, 5 blue, 6 sepia'),
+    ('wb_mode', 0, 'WB mode', '0 auto, 1 sunny, 2 cloudy, 3 office, 4 home'),
+    ('awb', True, 'AWB', 'Auto white balance'),
+    ('awb_gain', True, 'AWB gain', None),
+    ('aec', True, 'AEC sensor', 'Auto exposure (sensor)'),
+    ('aec2', False, 'AEC DSP', 'Auto exposure (DSP)'),
+    ('ae_level', 0, 'AE level', 'Auto exposure level'),
+    ('aec_value', 300, 'Exposure', 'Manual exposure (AEC off)'),
+    ('agc', True, 'AGC', 'Auto gain'),
+    ('agc_gain', 0, 'Gain', 'Manual gain (AGC off)'),
+    ('gainceiling', 0, 'Gain ceiling', '2x to 128x'),
+    ('bpc', False, 'BPC', 'Black pixel correction'),
+    ('wpc', True, 'WPC', 'White pixel correction'),
+    ('raw_gma', True, 'Raw gamma', None),
+    ('lenc', True, 'Lens correction', None),
+    ('hmirror', False, 'H-Mirror', 'Horizontal mirror'),
+    ('vflip', False, 'V-Flip', 'Vertical flip'),
+    ('dcw', True, 'DCW', 'Downsize'),
+    ('colorbar', False, 'Colour bar', 'Test pattern'),
+    ('led_intensity', 0, 'LED', 'Flash LED intensity (GPIO 4)'),
+    ('max_fps', 20, 'Max fps', 'Frame rate limit'),
+)
+MAX_FPS_RANGE = (1, 30)
 
 
-def _stat(stats, key):
-    # The stream (its `stats` dict), a dict, or a function returning one.
-    if stats is None:
-        return None
-    if callable(stats):
-        stats = stats()
-    if not isinstance(stats, dict):
-        stats = getattr(stats, 'stats', None) or {}
-    return stats.get(key)
+def _schema(name, default, title, description):
+    # The property's JSON schema, from its SETTINGS row.
+    schema = {'type': 'boolean' if isinstance(default, bool) else 'integer', 'title': title}
+    if description:
+        schema['description'] = description
+    if schema['type'] == 'integer':
+        schema['minimum'], schema['maximum'] = MAX_FPS_RANGE if name == 'max_fps' else RANGES[name]
+    return schema
 
 
 class CameraThing:
-    """Builds the camera Thing on (cam, hub, stream stats, config) and keeps its device glue."""
+    """The camera Thing on `cam` (a camdot.camera backend, or None) and `stream` (the capture
+    loop, a camdot.device.stream.Stream, or None: its figures and its pace)."""
 
-    def __init__(self, cam, hub, stats, config, store=None):
+    def __init__(self, cam, hub, stream, config, store=None):
         self.cam = cam
         self.hub = hub
-        self.stats = stats
-        self.config = config
+        self.stream = stream
         self.store = store
         self.defaults = {}
         self._led = board_io.FlashLed(config.get('led_pin', board_io.LED_PIN))  # null: none
@@ -119,15 +120,13 @@ class CameraThing:
         t.property('framesize', {'type': 'string', 'enum': sizes, 'title': 'Frame size'}, fs,
                    write=self.apply)
         self.defaults['framesize'] = fs
-        for name, kind, lo, hi, default, title in _settings(config):
-            title, _, desc = title.partition('|')
-            schema = {'type': kind, 'title': title}
-            if desc:
-                schema['description'] = desc
-            if lo is not None:
-                schema['minimum'] = lo
-                schema['maximum'] = hi
-            t.property(name, schema, default, write=self.apply)
+        cam_cfg = config.get('camera') or {}
+        configured = {'quality': cam_cfg.get('quality'), 'max_fps': cam_cfg.get('fps')}
+        for name, fallback, title, description in SETTINGS:
+            value = configured.get(name)
+            default = fallback if value is None else value
+            t.property(name, _schema(name, default, title, description), default,
+                       write=self.apply)
             self.defaults[name] = default
         self.persisted = tuple(t.order)
         ro = self.read_stat
@@ -219,15 +218,8 @@ class CameraThing:
             self._led.set(value)   # (recorded only off the board)
             return None
         if name == 'max_fps':
-            cam_cfg = self.config.get('camera')
-            if isinstance(cam_cfg, dict):
-                cam_cfg['fps'] = value  # the stream reads its frame budget from here
-            stream = self.stats
-            if hasattr(stream, 'set_fps'):
-                stream.set_fps(value)
-            elif hasattr(stream, 'period'):  # camdot.device.stream.Stream paces itself by `period`
-                stream.period = max(1, 1000 // value)
-                stream.stats['target_fps'] = value
+            if self.stream is not None:
+                self.stream.set_fps(value)   # the capture loop's pace (capped by camera.max_fps)
             return None
         if self.cam is None:
             return None
@@ -247,9 +239,12 @@ class CameraThing:
         return None
 
     def _stream_idle(self):
-        stream = self.stats
-        return (hasattr(stream, 'viewers') and not stream.viewers and
-                not stream.frame.users and getattr(self.cam, 'ready', False))
+        stream = self.stream
+        return (stream is not None and not stream.viewers and not stream.frame.users and
+                getattr(self.cam, 'ready', False))
+
+    def _stat(self, key):
+        return self.stream.stats.get(key) if self.stream is not None else None
 
     async def settled(self, name, value):
         """After an HTTP write: None once the camera has `value` for `name`, or why it has not
@@ -292,10 +287,10 @@ class CameraThing:
     # ---- read-only values ----
     def read_stat(self, name):
         if name == 'fps':
-            v = _stat(self.stats, 'fps')
+            v = self._stat('fps')
             return round(float(v), 1) if v is not None else 0
         if name == 'viewers':
-            v = _stat(self.stats, 'viewers')
+            v = self._stat('viewers')
             if v is None:
                 v = self._viewers
             return int(v) if v is not None else 0
@@ -306,7 +301,7 @@ class CameraThing:
         if name == 'rssi':
             return board_io.rssi()
         if name == 'camera_error':
-            return _stat(self.stats, 'error')
+            return self._stat('error')
         if name == 'wifi':
             return self._wifi
         raise ThingError(404, name)
