@@ -136,20 +136,43 @@ class _Scan:
             for arg in a.posonlyargs + a.args + a.kwonlyargs:
                 env.pop(arg.arg, None)      # a parameter is what its name says
         nodes = list(self.own_nodes(scope))
-        # names given a config section, until nothing changes (`a = cfg['x']; b = a['y']`)
-        changed = True
-        while changed:
+        assigns = [node for node in nodes if isinstance(node, ast.Assign)
+                   and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)]
+        # names given a config section, until nothing changes (`a = cfg['x']; b = a['y']`). A
+        # name on both sides (`cfg = cfg['camera']`, `x = cfg.get('x', x)`) is read as what it was
+        # before this scope assigned it: the scan does not follow the order of statements.
+        before = dict(env)
+        early = {}   # node of such a right-hand side: the name it reads as it was before
+        for node in assigns:
+            inside = list(ast.walk(node.value))
+            name = node.targets[0].id
+            if any(isinstance(n, ast.Name) and n.id == name for n in inside):
+                early.update((n, name) for n in inside)
+
+        def env_at(node):
+            if node not in early:
+                return env
+            seen = dict(env)
+            seen.pop(early[node], None)
+            if early[node] in before:
+                seen[early[node]] = before[early[node]]
+            return seen
+
+        for _ in range(len(assigns) + 1):
             changed = False
-            for node in nodes:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                        and isinstance(node.targets[0], ast.Name):
-                    p = self.path(node.value, env)
-                    name = node.targets[0].id
-                    if p is not None and env.get(name) != p:
-                        env[name] = p
-                        changed = True
+            for node in assigns:
+                name = node.targets[0].id
+                p = self.path(node.value, env_at(node.value))
+                if p is not None and env.get(name) != p:
+                    env[name] = p
+                    changed = True
+            if not changed:
+                break
+        else:
+            raise ValueError('%s: the config names of %s never settle'
+                             % (self.filename, getattr(scope, 'name', 'the module')))
         for node in nodes:
-            base, keys = self.read(node, env)
+            base, keys = self.read(node, env_at(node))
             if base is None:
                 continue
             where = '%s:%d' % (self.filename, node.lineno)

@@ -147,6 +147,20 @@ def computed(cfg, name):
     assert 'wifi.channel is read (lib/camdot/new.py:6) but not in config.DEFAULTS' in problems
 
 
+def test_a_name_assigned_from_itself_is_read_once():
+    # `cfg = cfg['camera']` rebinds cfg to the section: its reads below are the camera's (the scan
+    # once went on adding 'camera' to the path for ever here)
+    source = '''
+def f(cfg):
+    cfg = cfg['camera']
+    quality = 12
+    quality = cfg.get('quality', quality)
+    return cfg['fps'], quality
+'''
+    assert dotted(keys_read([('lib/camdot/new.py', source)])) == [
+        'camera', 'camera.fps', 'camera.quality']
+
+
 def test_the_example_config_uses_known_keys_only():
     with open(os.path.join(ROOT, 'config.example.json'), encoding='utf-8') as f:
         example = json.load(f)
