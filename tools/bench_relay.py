@@ -159,7 +159,7 @@ def scenario(framesize, fps, steps, seconds, servers, folder):
         cfg = os.path.join(folder, 'board-%s.json' % framesize)
         with open(cfg, 'w') as f:
             json.dump({'hostname': 'bench', 'settings_file': os.path.join(folder, 's.json'),
-                       'camera': {'framesize': framesize, 'fps': fps, 'max_fps': 30}}, f)
+                       'camera': {'framesize': framesize, 'fps': fps, 'fps_cap': 30}}, f)
         bport = free_port()
         with Server([MPY, 'main.py'], bport, env={'HTTP_PORT': str(bport),
                                                   'CAMDOT_CONFIG': cfg}) as board:

@@ -138,7 +138,7 @@ def main(argv=None):
     cfg = os.path.join(folder, 'config.json')
     with open(cfg, 'w') as f:
         json.dump({'camera': {'backend': 'sim', 'framesize': 'QVGA', 'fps': args.fps,
-                              'max_fps': args.fps},
+                              'fps_cap': args.fps},
                    # camdot.limits: room for every viewer, and for them all connecting at once
                    'max_clients': max(counts) + 2, 'limits': {'max_requests': max(counts) + 4},
                    'settings_file': os.path.join(folder, 'settings.json')}, f)

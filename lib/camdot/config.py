@@ -27,12 +27,13 @@ DEFAULTS = {  # type: dict
     # main.py's watchdog on the board: a hung app resets it after this long (0: no watchdog)
     'watchdog_ms': 30000,
     'token': '',
-    # max_fps caps fps (also when changed live); stall_ms 0: two frame periods, >= 100 ms (see
+    # fps: the pace the capture loop starts at (the Thing's max_fps property); fps_cap: the
+    # highest pace that property takes; stall_ms 0: two frame periods, >= 100 ms (see
     # camdot.device.stream); viewer_timeout_ms: a viewer that takes no frame that long is dropped (a
     # dead connection); frames_dir '': the simulated camera's default (.deps/simcam). The
     # drivers' own: fb_count (cnadler), fb_location 'psram' or 'dram' (lemariva), xclk_freq in Hz
     # (0: the driver's usual, 20 MHz cnadler, 10 MHz lemariva).
-    'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12, 'max_fps': 30,
+    'camera': {'backend': 'auto', 'framesize': 'QVGA', 'fps': 20, 'quality': 12, 'fps_cap': 30,
                'stall_ms': 0, 'viewer_timeout_ms': 30000, 'frames_dir': '',
                'fb_count': 2, 'fb_location': 'psram', 'xclk_freq': 0},
     'max_clients': 4,
@@ -106,7 +107,16 @@ def load(path=None, defaults=DEFAULTS):
     if not isinstance(given, dict):
         _warn('%s must hold a JSON object; using defaults' % path)
         return merge(defaults, {})
+    _rename(given)
     return merge(defaults, given)
+
+
+def _rename(given):
+    # Keys that were renamed: an older config file keeps working (and is told the new name).
+    cam = given.get('camera')
+    if isinstance(cam, dict) and 'max_fps' in cam:
+        _warn('camera.max_fps is now camera.fps_cap (the Thing\'s max_fps is the pace)')
+        cam.setdefault('fps_cap', cam.pop('max_fps'))
 
 
 def save_section(path, name, values):

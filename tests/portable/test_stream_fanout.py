@@ -21,7 +21,7 @@ GRACE = 1000
 
 
 def make(fps=FPS, stall_ms=GRACE, **cam):
-    cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100, 'stall_ms': stall_ms}
+    cfg = {'backend': 'cnadler', 'fps': fps, 'fps_cap': 100, 'stall_ms': stall_ms}
     cfg.update(cam)
     use_driver(fake_cnadler)
     c = open_camera(cfg)
@@ -221,7 +221,7 @@ async def test_paced_at_the_configured_fps():
 
 async def test_set_fps_changes_the_pace():
     hub, cam, s = make(fps=10)
-    assert s.set_fps(500) == 100  # capped by max_fps
+    assert s.set_fps(500) == 100  # capped by fps_cap
     assert s.set_fps(0) == 1
     assert s.set_fps(40) == 40 and s.stats['target_fps'] == 40 and s.period == 25
     await paced(s, 40, 42)  # at 10 fps no two captures would be 37 ms apart

@@ -16,7 +16,7 @@ from harness import araises, until
 
 
 def make(fps=50, **extra):
-    cfg = {'backend': 'cnadler', 'fps': fps, 'max_fps': 100}
+    cfg = {'backend': 'cnadler', 'fps': fps, 'fps_cap': 100}
     cfg.update(extra)
     use_driver(fake_cnadler)
     cam = open_camera(cfg)

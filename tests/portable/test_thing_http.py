@@ -310,6 +310,25 @@ async def test_the_stream_gives_its_figures_and_takes_max_fps_as_its_pace():
     remove(path)
 
 
+async def test_max_fps_takes_rates_up_to_the_configured_cap():
+    # camera.fps_cap is the property's maximum (one meaning: max_fps the pace, fps_cap its limit)
+    path = tmp_path('thing-cap-%s.json' % ''.join('%02x' % b for b in os.urandom(4)))
+    remove(path)
+    app = Microdot()
+    cfg = config.load(None)
+    cfg['camera']['fps_cap'] = 15   # below camera.fps (20): the pace starts at the cap
+    stream = FakeStream(fps=0.0, viewers=0, target_fps=15, error=None)
+    ct = install_thing(app, Hub(), FakeCam(), stream, cfg, store=NowSettings(path))
+    client = TestClient(app)
+    assert (await client.get('/properties/max_fps')).json == 15
+    schema = ct.thing.schema('max_fps')
+    assert (schema['minimum'], schema['maximum']) == (1, 15)
+    assert (await client.put('/properties/max_fps', body='16')).status_code == 400
+    assert (await client.put('/properties/max_fps', body='15')).status_code == 200
+    assert stream.paced == [15]
+    remove(path)
+
+
 class FakeMachine:
     """Stands in for the board's `machine` module: PWM on a Pin, reset()."""
 

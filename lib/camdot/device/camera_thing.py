@@ -42,8 +42,8 @@ LOW_MEMORY = 16384
 # The camera's settings as Thing properties: (name, default, title, description), in the order
 # the page shows them; the names and titles are CameraWebServer's. A boolean default makes a
 # boolean property; an integer one an integer in camdot.camera.RANGES (the camera checks the same
-# range), max_fps in MAX_FPS_RANGE (the capture loop's pace). The defaults of quality and max_fps
-# are the config's camera.quality and camera.fps.
+# range), max_fps from 1 to the config's camera.fps_cap (the capture loop's pace). The defaults of
+# quality and max_fps are the config's camera.quality and camera.fps.
 SETTINGS = (
     ('quality', 12, 'Quality', 'JPEG: lower is better'),
     ('brightness', 0, 'Brightness', None),
@@ -73,16 +73,15 @@ SETTINGS = (
     ('led_intensity', 0, 'LED', 'Flash LED intensity (GPIO 4)'),
     ('max_fps', 20, 'Max fps', 'Frame rate limit'),
 )
-MAX_FPS_RANGE = (1, 30)
 
 
-def _schema(name, default, title, description):
-    # The property's JSON schema, from its SETTINGS row.
+def _schema(name, default, title, description, ranges):
+    # The property's JSON schema, from its SETTINGS row; `ranges`: the integers' (min, max).
     schema = {'type': 'boolean' if isinstance(default, bool) else 'integer', 'title': title}
     if description:
         schema['description'] = description
     if schema['type'] == 'integer':
-        schema['minimum'], schema['maximum'] = MAX_FPS_RANGE if name == 'max_fps' else RANGES[name]
+        schema['minimum'], schema['maximum'] = ranges[name]
     return schema
 
 
@@ -121,11 +120,15 @@ class CameraThing:
                    write=self.apply)
         self.defaults['framesize'] = fs
         cam_cfg = config.get('camera') or {}
+        fps_cap = cam_cfg.get('fps_cap') or 30
+        ranges = dict(RANGES, max_fps=(1, fps_cap))
         configured = {'quality': cam_cfg.get('quality'), 'max_fps': cam_cfg.get('fps')}
         for name, fallback, title, description in SETTINGS:
             value = configured.get(name)
             default = fallback if value is None else value
-            t.property(name, _schema(name, default, title, description), default,
+            if name == 'max_fps':
+                default = max(1, min(default, fps_cap))
+            t.property(name, _schema(name, default, title, description, ranges), default,
                        write=self.apply)
             self.defaults[name] = default
         self.persisted = tuple(t.order)
@@ -219,7 +222,7 @@ class CameraThing:
             return None
         if name == 'max_fps':
             if self.stream is not None:
-                self.stream.set_fps(value)   # the capture loop's pace (capped by camera.max_fps)
+                self.stream.set_fps(value)   # the capture loop's pace (at most camera.fps_cap)
             return None
         if self.cam is None:
             return None

@@ -4,7 +4,7 @@
     stream = Stream(hub, cam, config)    # camdot.app makes it; camdot.device.camera_routes serves it
     stream.stats                         # {'fps': 19.8, 'viewers': 2, 'state': 'streaming', ...}
 
-The loop captures only while someone watches, paced at camera.fps (capped by camera.max_fps),
+The loop captures only while someone watches, paced at camera.fps (capped by camera.fps_cap),
 and publishes ONE reused `Frame` on 'camera/frame'; every viewer holds a latest-wins subscription,
 so a slow viewer skips frames instead of queueing them. Joins and leaves go out on 'camera/viewers'
 (the count), camera failures on 'camera/status' (a dict). How a frame then leaves for each kind of
@@ -126,7 +126,7 @@ class Stream:
 
     def __init__(self, hub, cam, config=None):
         cfg = (config or {}).get('camera', config or {})
-        self.max_fps = cfg.get('max_fps', 30) or 30
+        self.fps_cap = cfg.get('fps_cap', 30) or 30
         self._stall = cfg.get('stall_ms')
         self.viewer_timeout = cfg.get('viewer_timeout_ms') or VIEWER_TIMEOUT_MS
         self.hub = hub
@@ -263,8 +263,8 @@ class Stream:
         return max(1, self._backoff // 1000)
 
     def set_fps(self, fps):
-        """Pace the capture loop at `fps` (1..camera.max_fps); returns the rate used."""
-        fps = max(1, min(int(fps), self.max_fps))
+        """Pace the capture loop at `fps` (1..camera.fps_cap); returns the rate used."""
+        fps = max(1, min(int(fps), self.fps_cap))
         self.period = max(1, 1000 // fps)
         self.grace = self._stall or max(2 * self.period, 100)
         self.stats['target_fps'] = fps
