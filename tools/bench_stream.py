@@ -8,7 +8,9 @@ the same app on CPython, side by side.
 Per run: source fps (distinct frames captured per second), delivered fps per viewer (min and
 mean) and its ratio to the source, capture-to-receive latency p50/p95 over all frames (the
 device stamps each frame with its capture time; both ends share this machine's clock), and what
-became of the stalled viewer; max gap: the longest pause between two frames any viewer saw.
+became of the stalled viewer; max gap: the longest pause between two frames any viewer saw;
+heap/viewer: the device's allocated heap (after a collection, its /debug/heap) midway through the
+run less before the viewers came, per viewer (the unix port; CPython does not say).
 Figures only: nothing is asserted (see `make bench`).
 Target: 4 viewers each >= 95 % of the source fps; the stalled viewer costs the others nothing.
 """
@@ -22,6 +24,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.request
 
 import websockets
 
@@ -93,14 +96,23 @@ def pct(values, p):
     return v[min(len(v) - 1, int(p / 100 * len(v)))]
 
 
+def allocated(port):
+    # the device's heap in use after a collection (config 'debug': true serves /debug/heap)
+    with urllib.request.urlopen('http://127.0.0.1:%d/debug/heap' % port, timeout=10) as res:
+        return json.loads(res.read())['alloc']
+
+
 async def run(port, n, seconds, stalled):
     url = 'ws://127.0.0.1:%d/ws/stream' % port
     stuck = stalled_viewer(port) if stalled else None
     await asyncio.sleep(0.3 if stalled else 0)
     out = []
     warm = 1.0
+    before = await asyncio.to_thread(allocated, port)
     stop = time.monotonic() + warm + seconds
     tasks = [asyncio.create_task(viewer(url, stop, out)) for _ in range(n)]
+    await asyncio.sleep(warm + seconds / 2)
+    during = await asyncio.to_thread(allocated, port)
     await asyncio.gather(*tasks)
     what = fate(stuck) if stuck else ''
     if stuck:
@@ -119,7 +131,8 @@ async def run(port, n, seconds, stalled):
         kept = [t for s, t in zip(seqs, times) if s >= lo]
         for a, b in zip(kept, kept[1:]):
             gap = max(gap, b - a)
-    return src, per, lats, gap * 1000, what
+    heap = None if before is None else (during - before) / n   # None: CPython does not say
+    return src, per, lats, gap * 1000, what, heap
 
 
 def main(argv=None):
@@ -141,7 +154,7 @@ def main(argv=None):
                               'fps_cap': args.fps},
                    # camdot.limits: room for every viewer, and for them all connecting at once
                    'max_clients': max(counts) + 2, 'limits': {'max_requests': max(counts) + 4},
-                   'settings_file': os.path.join(folder, 'settings.json')}, f)
+                   'settings_file': os.path.join(folder, 'settings.json'), 'debug': True}, f)
     try:
         for runtime in args.runtimes.split(','):
             bench(runtime.strip(), counts, args, cfg)
@@ -158,18 +171,19 @@ def bench(runtime, counts, args, cfg):
           '(%.0f s with a stalled viewer)' % (
               'the unix port' if runtime == 'micropython' else 'CPython', args.fps, args.seconds,
               args.stall_seconds))
-    print('%-16s %7s %8s %8s %6s %7s %7s %8s  %s' % (
+    print('%-16s %7s %8s %8s %6s %7s %7s %8s %12s  %s' % (
         'viewers', 'src fps', 'min fps', 'mean fps', 'min %', 'p50 ms', 'p95 ms', 'max gap',
-        'stalled viewer'))
+        'heap/viewer', 'stalled viewer'))
     with Server(argv, port, env=env) as srv:
         for stalled in (False, True):
             for n in counts:
                 secs = args.stall_seconds if stalled else args.seconds
-                src, per, lats, gap, what = asyncio.run(run(port, n, secs, stalled))
+                src, per, lats, gap, what, heap = asyncio.run(run(port, n, secs, stalled))
                 label = '%d%s' % (n, ' + 1 stalled' if stalled else '')
-                print('%-16s %7.1f %8.1f %8.1f %5.0f%% %7.1f %7.1f %6.0fms  %s' % (
+                print('%-16s %7.1f %8.1f %8.1f %5.0f%% %7.1f %7.1f %6.0fms %12s  %s' % (
                     label, src, min(per), sum(per) / len(per), 100 * min(per) / src if src else 0,
-                    pct(lats, 50), pct(lats, 95), gap, what))
+                    pct(lats, 50), pct(lats, 95), gap,
+                    '-' if heap is None else '%.0f B' % heap, what))
                 sys.stdout.flush()
                 time.sleep(0.5)
         code = srv.stop()
