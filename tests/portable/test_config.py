@@ -113,10 +113,6 @@ def test_save_section_creates_file_and_keeps_a_malformed_one_aside():
 
 def test_a_renamed_key_keeps_working():
     # camera.max_fps (the cap) is camera.fps_cap now: max_fps is the Thing's pace property
-    path = write('cfg-renamed.json', '{"camera": {"max_fps": 12, "fps": 10}}')
-    try:
-        cfg = config.load(path)
-    finally:
-        remove(path)
+    cfg = load_text('cfg-renamed.json', '{"camera": {"max_fps": 12, "fps": 10}}')
     assert cfg['camera']['fps_cap'] == 12 and 'max_fps' not in cfg['camera']
     assert cfg['camera']['fps'] == 10
