@@ -1,6 +1,7 @@
 """The portable test runner: runs tests/portable under the unix-port MicroPython (and CPython).
 
     .venv/bin/micropython tools/mprun.py tests/portable [-k SUBSTRING] [-v]
+    .venv/bin/micropython tools/mprun.py tests/portable/test_hub_topics.py [...]   # those only
     .venv/bin/micropython tools/mprun.py --heap 256K tests/portable
 
 A portable test module is any `test_*.py` in tests/portable/: plain functions named `test_*`
@@ -118,6 +119,7 @@ def main(argv):
     folder = 'tests/portable'
     pattern = heap = one = results = None
     verbose = False
+    only = []   # test files named on the command line: those modules only
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -131,6 +133,10 @@ def main(argv):
             one = args.pop(0)
         elif arg == '--results':
             results = args.pop(0)
+        elif arg.endswith('.py'):   # tests/portable/test_x.py: that module of its folder
+            folder, _, name = arg.rpartition('/')
+            folder = folder or '.'
+            only.append(name[:-3])
         else:
             folder = arg
     sys.path.insert(0, folder)
@@ -144,6 +150,8 @@ def main(argv):
     scratch = '%s/camdot-mprun-%s' % (os.getenv('TMPDIR') or '/tmp',
                                       binascii.hexlify(os.urandom(6)).decode())
     for name in test_modules(folder):
+        if only and name not in only:
+            continue
         if heap:
             p, f = run_isolated(folder, name, heap, pattern, verbose, scratch)
         else:

@@ -48,6 +48,16 @@ def test_failures_show_tracebacks_and_exit_non_zero(tmp_path):
     assert out.strip().splitlines()[-1] == 'micropython: 2 passed, 2 failed'
 
 
+def test_a_test_file_named_runs_that_module_only(tmp_path):
+    (tmp_path / 'test_ok.py').write_text(PASSING)
+    (tmp_path / 'test_bad.py').write_text(FAILING)
+    code, out = run(tmp_path / 'test_ok.py')
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == 'micropython: 2 passed, 0 failed'
+    code, out = run(tmp_path / 'test_missing.py')   # nothing ran: a failure
+    assert code == 1 and out.strip().splitlines()[-1] == 'micropython: 0 passed, 0 failed'
+
+
 def test_no_tests_is_a_failure(tmp_path):
     code, out = run(tmp_path)
     assert code == 1
