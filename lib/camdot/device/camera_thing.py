@@ -111,6 +111,18 @@ class CameraThing:
             # camdot.login then wants `Authorization: Bearer <token>` (or its login cookie)
             t.security = ('bearer_sc', {'scheme': 'bearer', 'in': 'header',
                                         'name': 'Authorization'})
+        self._settings(t, cam, config)
+        self.persisted = tuple(t.order)   # the settings are what the settings file keeps
+        self._figures(t)
+        self._actions(t)
+        self._events(t)
+        if cam is not None:
+            cam.on_rollback = self._rolled_back
+        if store is not None:
+            store.on_error = self._save_failed
+
+    def _settings(self, t, cam, config):
+        # The writable properties: the frame size, then SETTINGS, their defaults from the config.
         sizes = list(FRAMESIZES)   # the HAL's names, in its order
         # the camera's own frame size (it validated the config) is where we start
         fs = getattr(cam, 'framesize', None) or (config.get('camera') or {}).get('framesize')
@@ -131,7 +143,9 @@ class CameraThing:
             t.property(name, _schema(name, default, title, description, ranges), default,
                        write=self.apply)
             self.defaults[name] = default
-        self.persisted = tuple(t.order)
+
+    def _figures(self, t):
+        # The read-only properties: what the stream, the board and its Wi-Fi are doing.
         ro = self.read_stat
         t.property('fps', {'type': 'number', 'readOnly': True, 'unit': 'Hz',
                            'title': 'Stream fps'}, 0, read=ro)
@@ -149,6 +163,8 @@ class CameraThing:
         text_or_null = {'oneOf': [{'type': 'string'}, {'type': 'null'}], 'readOnly': True}
         t.property('camera_error', dict(text_or_null, title='Camera problem'), None, read=ro)
         t.property('wifi', dict(text_or_null, title='Wi-Fi'), None, read=ro)
+
+    def _actions(self, t):
         t.action('capture', self.capture, output={'type': 'object', 'properties': {
             'href': {'type': 'string'}, 'framesize': {'type': 'string'},
             'width': {'type': 'integer'}, 'height': {'type': 'integer'}}},
@@ -160,6 +176,8 @@ class CameraThing:
         t.action('reset_settings', self.reset_settings, title='Reset settings',
                  description='Restore every setting to its default', idempotent=True,
                  synchronous=True)
+
+    def _events(self, t):
         count = {'type': 'object', 'properties': {'viewers': {'type': 'integer'}}}
         t.event('viewer_joined', count, title='A stream viewer joined')
         t.event('viewer_left', count, title='A stream viewer left')
@@ -173,10 +191,6 @@ class CameraThing:
             title='A setting did not work: back to one that does')
         t.event('save_failed', {'type': 'object', 'properties': {'file': text, 'detail': text}},
                 title='Settings not saved (the old file is kept)')
-        if cam is not None:
-            cam.on_rollback = self._rolled_back
-        if store is not None:
-            store.on_error = self._save_failed
 
     # ---- boot ----
     def restore(self):

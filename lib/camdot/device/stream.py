@@ -144,6 +144,9 @@ class Stream:
         self._nones = 0
         self._started = cam.ready
         self._init_error = None       # why the camera did not start (the last try)
+        # the capture loop's pace and its rate: when the next frame is due, frames since `_window`
+        self._due = self._window = ticks_ms()
+        self._in_window = 0
 
     @property
     def failing(self):
@@ -279,82 +282,102 @@ class Stream:
     # ---- the capture loop ----
 
     async def run(self):
-        cam = self.cam
-        frame = self.frame
-        stats = self.stats
-        due = ticks_ms()
-        window = ticks_ms()
-        count = 0
+        """The capture loop: while someone watches, one frame per period, published to them."""
+        self._due = self._window = ticks_ms()
+        self._in_window = 0
         while True:
-            if not self.viewers and self.failing:
-                # Nobody watches a camera that does not work: retry it all the same (backoff),
-                # so /capture and a returning viewer find it working.
-                await self._recover(self._init_error)
-                if cam.ready and not self._init_error:
-                    self._recovered()
-                continue
             if not self.viewers:
-                stats['state'] = 'idle'
-                stats['fps'] = 0.0
-                self._wake.clear()
-                await self._wake.wait()
-                due = window = ticks_ms()
-                count = 0
+                await self._idle()
                 continue
-            now = ticks_ms()
-            wait = ticks_diff(due, now)
-            if wait > 0:
-                await asyncio.sleep(wait / 1000)
-                now = ticks_ms()
-            else:
-                # Behind (a camera slower than the pace): the viewers still get their turn to
-                # take the last frame before it is released for the next capture. (1 ms, not 0:
-                # MicroPython runs tasks due at the same tick in no set order.)
-                await asyncio.sleep(0.001)
-            due = ticks_add(due, self.period)
-            if ticks_diff(now, due) > 0:
-                due = ticks_add(now, self.period)  # behind: don't burst to catch up
-            if frame.users:
+            now = await self._pace()
+            if self.frame.users:
                 await self._settle()
             self._prune(now)
             if not self.viewers:
                 continue
-            frame.buf = frame.body = None
-            err = self._init_error if not cam.ready and self._started else None
-            buf = None
-            if err is None:
-                try:
-                    if not cam.ready and not self._started:
-                        self._started = True  # the first viewer starts the camera
-                        cam.init()
-                    buf = await cam.acapture()
-                except Exception as exc:
-                    err = exc
+            buf, err = await self._capture()
             if buf is None:
-                stats['errors'] += 1
-                self._nones += 1
-                if err is not None or self._nones >= NONE_LIMIT:
-                    await self._recover(err)
-                    due = ticks_ms()
+                await self._missed(err)
                 continue
-            self._nones = 0
-            if frame.status is not None:
+            self._publish(buf)
+            self._measure(now)
+
+    async def _idle(self):
+        # No viewers. A camera that does not work is retried all the same (backoff), so that
+        # /capture and a returning viewer find it working; else wait for a viewer.
+        if self.failing:
+            await self._recover(self._init_error)
+            if self.cam.ready and not self._init_error:
                 self._recovered()
-                stats['state'] = 'streaming'
-            frame.seq += 1
-            frame.t = epoch_ms()
-            frame.buf = buf
-            frame.body = memoryview(buf)[2:]
-            self.hub.publish(TOPIC_FRAME, frame)
-            stats['frames'] += 1
-            stats['state'] = 'streaming'
-            count += 1
-            span = ticks_diff(now, window)
-            if span >= 1000:
-                stats['fps'] = round(count * 1000 / span, 1)
-                stats['framesize'] = cam.framesize
-                window = now
-                count = 0
+            return
+        self.stats['state'] = 'idle'
+        self.stats['fps'] = 0.0
+        self._wake.clear()
+        await self._wake.wait()
+        self._due = self._window = ticks_ms()
+        self._in_window = 0
+
+    async def _pace(self):
+        # Wait for the next frame's time; returns now. Never bursts to catch up.
+        now = ticks_ms()
+        wait = ticks_diff(self._due, now)
+        if wait > 0:
+            await asyncio.sleep(wait / 1000)
+            now = ticks_ms()
+        else:
+            # Behind (a camera slower than the pace): the viewers still get their turn to
+            # take the last frame before it is released for the next capture. (1 ms, not 0:
+            # MicroPython runs tasks due at the same tick in no set order.)
+            await asyncio.sleep(0.001)
+        self._due = ticks_add(self._due, self.period)
+        if ticks_diff(now, self._due) > 0:
+            self._due = ticks_add(now, self.period)
+        return now
+
+    async def _capture(self):
+        # (the camera's buffer, None) or (None, why: an exception, or None for "no frame").
+        self.frame.buf = self.frame.body = None   # the last frame is let go before the next
+        cam = self.cam
+        if not cam.ready and self._started:
+            return None, self._init_error
+        try:
+            if not cam.ready:
+                self._started = True  # the first viewer starts the camera
+                cam.init()
+            return await cam.acapture(), None
+        except Exception as exc:
+            return None, exc
+
+    async def _missed(self, err):
+        # No frame: an error, or NONE_LIMIT empty captures in a row, is a failure to recover.
+        self.stats['errors'] += 1
+        self._nones += 1
+        if err is not None or self._nones >= NONE_LIMIT:
+            await self._recover(err)
+            self._due = ticks_ms()
+
+    def _publish(self, buf):
+        frame = self.frame
+        self._nones = 0
+        if frame.status is not None:
+            self._recovered()
+        frame.seq += 1
+        frame.t = epoch_ms()
+        frame.buf = buf
+        frame.body = memoryview(buf)[2:]
+        self.hub.publish(TOPIC_FRAME, frame)
+        self.stats['frames'] += 1
+        self.stats['state'] = 'streaming'
+
+    def _measure(self, now):
+        # The delivered rate, over windows of a second or more.
+        self._in_window += 1
+        span = ticks_diff(now, self._window)
+        if span >= 1000:
+            self.stats['fps'] = round(self._in_window * 1000 / span, 1)
+            self.stats['framesize'] = self.cam.framesize
+            self._window = now
+            self._in_window = 0
 
     async def _settle(self):
         # Wait (bounded) for the viewers sending from the current buffer to finish.
