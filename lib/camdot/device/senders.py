@@ -71,8 +71,7 @@ async def send_ws(stream, ws, v, frame):
         except MemoryError:
             pass  # no room for a copy: send from the driver's buffer after all
     if copy is None:
-        v.holding = True
-        frame.users += 1
+        stream.hold(v)
     else:
         body = copy
     t0 = ticks_ms()
@@ -110,7 +109,7 @@ async def snapshot(stream, timeout=SNAPSHOT_TIMEOUT_S):
     """
     v = stream.join('capture')
     try:
-        return CaptureBody(stream, v, await asyncio.wait_for(_grab(v), timeout))
+        return CaptureBody(stream, v, await asyncio.wait_for(_grab(stream, v), timeout))
     except asyncio.TimeoutError:
         stream.leave(v)
         raise OSError('no frame from the camera in %d s (%s)' % (timeout, stream.stats['state']))
@@ -119,16 +118,13 @@ async def snapshot(stream, timeout=SNAPSHOT_TIMEOUT_S):
         raise
 
 
-async def _grab(v):
+async def _grab(stream, v):
     while True:
         item = await v.next()
         if item is None:
             raise OSError('stream stopped')
         if not isinstance(item, str) and item.buf is not None:
-            # Held at once, before the loop can capture again.
-            v.holding = True
-            item.users += 1
-            v.off = 0
+            stream.hold(v)   # at once, before the loop can capture again
             return item
 
 
@@ -141,7 +137,7 @@ class CaptureBody:
         self.seq = frame.seq
         self.t = frame.t
         self.n = len(frame.buf)
-        self.mv = memoryview(frame.buf)
+        self.mv = frame.view
         self.done = False
 
     def __aiter__(self):
@@ -225,11 +221,8 @@ class MjpegBody:
                 return frame.part()
             except MemoryError:
                 self.todo = None  # no room for a copy: send from the driver's buffer after all
-        v.holding = True
-        frame.users += 1
-        v.off = 0
-        v.rest = None
-        self.mv = memoryview(frame.buf)
+        s.hold(v)
+        self.mv = frame.view
         self.n = len(frame.buf)
         return frame.part()
 

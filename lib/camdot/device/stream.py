@@ -61,7 +61,8 @@ class Frame:
         self.seq = 0
         self.t = 0          # capture time, ms since the epoch
         self.buf = None     # the driver's JPEG (memoryview or bytes)
-        self.body = None    # memoryview of buf after its SOI
+        self.view = None    # a memoryview of buf, made once per frame for every viewer
+        self.body = None    # the same after its SOI
         self.users = 0      # viewers sending straight from buf right now
         self.status = None  # JSON text while the camera is failing
         self.viewers = 0
@@ -224,6 +225,16 @@ class Stream:
         self.stats['viewers'] = self.frame.viewers = n
         self.hub.publish(TOPIC_VIEWERS, n)
 
+    def hold(self, v):
+        """`v` sends the current frame straight from the driver's buffer, from its first byte,
+        until release(v): the capture loop waits for it (within the grace period) before the
+        next capture."""
+        if not v.holding:
+            v.holding = True
+            self.frame.users += 1
+        v.off = 0
+        v.rest = None
+
     def release(self, v):
         """`v` no longer sends from the driver's buffer (if it did)."""
         if v.holding:
@@ -336,7 +347,7 @@ class Stream:
 
     async def _capture(self):
         # (the camera's buffer, None) or (None, why: an exception, or None for "no frame").
-        self.frame.buf = self.frame.body = None   # the last frame is let go before the next
+        self.frame.buf = self.frame.view = self.frame.body = None   # let go before the next
         cam = self.cam
         if not cam.ready and self._started:
             return None, self._init_error
@@ -364,7 +375,8 @@ class Stream:
         frame.seq += 1
         frame.t = epoch_ms()
         frame.buf = buf
-        frame.body = memoryview(buf)[2:]
+        frame.view = memoryview(buf)
+        frame.body = frame.view[2:]
         self.hub.publish(TOPIC_FRAME, frame)
         self.stats['frames'] += 1
         self.stats['state'] = 'streaming'
