@@ -57,6 +57,18 @@ class RelayConsumer(wtp.Consumer):
                             timestamp=wtp.timestamp())
 
 
+_head = [None, b'']   # the newest frame and its part head: made once, whatever the viewers
+
+
+def part_head(jpeg):
+    """The multipart head of `jpeg` (the same bytes object goes to every viewer of a board)."""
+    if _head[0] is not jpeg:
+        _head[1] = ('--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n' % (
+            BOUNDARY, len(jpeg))).encode()
+        _head[0] = jpeg
+    return _head[1]
+
+
 class MjpegBody:
     """/stream: multipart parts from a latest-wins subscription (an async iterator for microdot)."""
 
@@ -81,8 +93,7 @@ class MjpegBody:
             if not isinstance(jpeg, str):
                 break
         self.todo = [b'\r\n', jpeg]
-        return ('--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n' % (
-            BOUNDARY, len(jpeg))).encode()
+        return part_head(jpeg)
 
     async def aclose(self):
         self.sub.close()
